@@ -59,6 +59,8 @@ export interface ClientRecord {
   lastNoticeAt: number | null
   /** Why the last notice failed, or null when it was delivered. */
   lastNoticeError: string | null
+  /** Consecutive failed down notices in the current silence; the server stops retrying at 5 until the next heartbeat. */
+  noticeFailures: number
 }
 
 export interface ServerInfo {
@@ -85,6 +87,11 @@ export interface UpdatePayload {
   errorMax?: number
   noticeMax?: number
   sendUrl?: string
+}
+
+export interface ReceiveResult {
+  state: ClientState
+  paused: boolean
 }
 
 export interface LoginResult {

@@ -1,0 +1,4 @@
+export default defineI18nConfig(() => ({
+  legacy: false,
+  fallbackLocale: 'zh-CN',
+}))

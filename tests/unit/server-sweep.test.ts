@@ -1,0 +1,157 @@
+import type { Settings, SweepFields } from '../../laf-cloud/functions/__heartbeat_server_test'
+import { describe, expect, it } from 'vitest'
+import { decideSweep, lateCutoff, MAX_NOTICE_FAILURES, readSettings, sweepSlot } from '../../laf-cloud/functions/__heartbeat_server_test'
+
+const settings: Settings = readSettings({})
+const NOW = 1_700_000_000_000
+// 60 s late-after plus a 6 s jitter tolerance.
+const LATE_MS = 66_000
+
+function client(overrides: Partial<SweepFields> = {}): SweepFields {
+  return {
+    state: 2,
+    paused: false,
+    watchedSince: NOW - 10_000,
+    errorCount: 0,
+    errorMax: 3,
+    noticeCount: 0,
+    noticeMax: 3,
+    sendUrl: 'https://push.example.com/{status}',
+    noticeFailures: 0,
+    recoveryPending: false,
+    recoveryFailures: 0,
+    ...overrides,
+  }
+}
+
+const NOTHING = { late: false, incrementError: false, sendNotice: false, sendRecovery: false, dropRecovery: false }
+
+describe('lateCutoff', () => {
+  it('adds a tenth as jitter', () => {
+    expect(lateCutoff(NOW, settings)).toBe(NOW - LATE_MS)
+    expect(lateCutoff(NOW, readSettings({ HEARTBEAT_LATE_AFTER_SECONDS: '1' }))).toBe(NOW - 1100)
+  })
+})
+
+describe('decideSweep boundary', () => {
+  it('exactly at cutoff is not late', () => {
+    expect(decideSweep(client({ watchedSince: NOW - LATE_MS }), NOW, settings)).toEqual(NOTHING)
+  })
+
+  it('one ms past cutoff is late', () => {
+    expect(decideSweep(client({ watchedSince: NOW - LATE_MS - 1 }), NOW, settings)).toEqual({ ...NOTHING, late: true, incrementError: true })
+  })
+
+  it('one ms before cutoff is not late', () => {
+    expect(decideSweep(client({ watchedSince: NOW - LATE_MS + 1 }), NOW, settings)).toEqual(NOTHING)
+  })
+
+  it('fresh heartbeat is not late', () => {
+    expect(decideSweep(client({ watchedSince: NOW }), NOW, settings)).toEqual(NOTHING)
+  })
+})
+
+describe('decideSweep counters', () => {
+  const late = NOW - LATE_MS - 1
+
+  it('counts below errorMax', () => {
+    expect(decideSweep(client({ watchedSince: late, errorCount: 2 }), NOW, settings)).toEqual({ ...NOTHING, late: true, incrementError: true })
+  })
+
+  it('sends notice at errorMax', () => {
+    expect(decideSweep(client({ watchedSince: late, errorCount: 3 }), NOW, settings)).toEqual({ ...NOTHING, late: true, sendNotice: true })
+  })
+
+  it('sends notice above lowered errorMax', () => {
+    expect(decideSweep(client({ watchedSince: late, errorCount: 3, errorMax: 1 }), NOW, settings)).toEqual({ ...NOTHING, late: true, sendNotice: true })
+  })
+
+  it('stops at noticeMax', () => {
+    expect(decideSweep(client({ watchedSince: late, errorCount: 3, noticeCount: 3 }), NOW, settings)).toEqual({ ...NOTHING, late: true })
+  })
+
+  it('stops above lowered noticeMax', () => {
+    expect(decideSweep(client({ watchedSince: late, errorCount: 3, noticeCount: 2, noticeMax: 1 }), NOW, settings)).toEqual({ ...NOTHING, late: true })
+  })
+
+  it('noticeMax zero sends nothing', () => {
+    expect(decideSweep(client({ watchedSince: late, errorCount: 3, noticeMax: 0 }), NOW, settings)).toEqual({ ...NOTHING, late: true })
+  })
+
+  it('no notice without sendUrl', () => {
+    expect(decideSweep(client({ watchedSince: late, errorCount: 3, sendUrl: '' }), NOW, settings)).toEqual({ ...NOTHING, late: true })
+  })
+
+  it('retries a failed notice', () => {
+    const decision = decideSweep(client({ watchedSince: late, errorCount: 3, noticeFailures: MAX_NOTICE_FAILURES - 1 }), NOW, settings)
+    expect(decision).toEqual({ ...NOTHING, late: true, sendNotice: true })
+  })
+
+  it('stops retrying after max failures', () => {
+    const decision = decideSweep(client({ watchedSince: late, errorCount: 3, noticeFailures: MAX_NOTICE_FAILURES }), NOW, settings)
+    expect(decision).toEqual({ ...NOTHING, late: true })
+  })
+})
+
+describe('decideSweep skips', () => {
+  const late = NOW - LATE_MS - 1
+
+  it('skips paused clients', () => {
+    expect(decideSweep(client({ watchedSince: late, paused: true }), NOW, settings)).toEqual(NOTHING)
+    expect(decideSweep(client({ watchedSince: late, paused: true, errorCount: 3 }), NOW, settings)).toEqual(NOTHING)
+  })
+
+  it('skips registered clients', () => {
+    expect(decideSweep(client({ state: 0, watchedSince: null }), NOW, settings)).toEqual(NOTHING)
+  })
+
+  it('judges waiting clients', () => {
+    expect(decideSweep(client({ state: 1, watchedSince: late }), NOW, settings)).toEqual({ ...NOTHING, late: true, incrementError: true })
+  })
+
+  it('ignores a missing watchedSince', () => {
+    expect(decideSweep(client({ watchedSince: null }), NOW, settings)).toEqual(NOTHING)
+  })
+})
+
+describe('decideSweep recovery', () => {
+  it('sends pending recovery', () => {
+    expect(decideSweep(client({ recoveryPending: true }), NOW, settings)).toEqual({ ...NOTHING, sendRecovery: true })
+  })
+
+  it('holds recovery while paused', () => {
+    expect(decideSweep(client({ recoveryPending: true, paused: true }), NOW, settings)).toEqual(NOTHING)
+  })
+
+  it('drops recovery without sendUrl', () => {
+    expect(decideSweep(client({ recoveryPending: true, sendUrl: '' }), NOW, settings)).toEqual({ ...NOTHING, dropRecovery: true })
+  })
+
+  it('drops recovery after max failures', () => {
+    expect(decideSweep(client({ recoveryPending: true, recoveryFailures: MAX_NOTICE_FAILURES }), NOW, settings)).toEqual({ ...NOTHING, dropRecovery: true })
+  })
+
+  it('drops recovery when late again', () => {
+    const decision = decideSweep(client({ recoveryPending: true, watchedSince: NOW - LATE_MS - 1 }), NOW, settings)
+    expect(decision).toEqual({ ...NOTHING, late: true, incrementError: true, dropRecovery: true })
+  })
+})
+
+describe('sweepSlot', () => {
+  it('shifts slots by half an interval', () => {
+    const minute = 60_000
+    const base = 28_333_333 * minute
+    expect(sweepSlot(base, settings)).toBe(28_333_333)
+    expect(sweepSlot(base - 1, settings)).toBe(28_333_333)
+    expect(sweepSlot(base + 29_999, settings)).toBe(28_333_333)
+    expect(sweepSlot(base + 30_000, settings)).toBe(28_333_334)
+    expect(sweepSlot(base - 30_001, settings)).toBe(28_333_332)
+  })
+
+  it('uses the configured interval', () => {
+    const oneSecond = readSettings({ HEARTBEAT_SWEEP_INTERVAL_SECONDS: '1' })
+    expect(sweepSlot(10_000, oneSecond)).toBe(10)
+    expect(sweepSlot(10_499, oneSecond)).toBe(10)
+    expect(sweepSlot(10_500, oneSecond)).toBe(11)
+  })
+})
