@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process'
-import { existsSync, readdirSync, statSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
 
 /** Folders and files whose changes mean the generated console is out of date. */
 const consoleSources = [
@@ -43,13 +44,33 @@ export function isConsoleStale(root: string): boolean {
   return consoleSources.some(source => newestChange(join(root, source)) > builtAt)
 }
 
-/** Runs `nuxt generate` when the generated console is stale, and resolves with its folder. */
-export async function buildConsole(root: string, log: (line: string) => void): Promise<string> {
-  const outputDir = consoleOutputDir(root)
-  if (!isConsoleStale(root))
-    return outputDir
-  log('building the console with nuxt generate (once, about a minute)')
-  await new Promise<void>((resolve, reject) => {
+/** A build that has held the lock this long is taken to have died. */
+const staleLockMs = 10 * 60_000
+
+/**
+ * Takes the build lock, a folder because mkdir is atomic, so two test files or a test
+ * and `npm start` never run `nuxt generate` into the same folder at once.
+ */
+async function acquireBuildLock(root: string): Promise<string> {
+  const lock = join(root, '.nuxt-generate.lock')
+  for (;;) {
+    try {
+      mkdirSync(lock)
+      return lock
+    }
+    catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST')
+        throw error
+      if (Date.now() - statSync(lock).mtimeMs > staleLockMs)
+        rmSync(lock, { recursive: true, force: true })
+      else
+        await sleep(500)
+    }
+  }
+}
+
+function runGenerate(root: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
     const child = spawn('npx', ['nuxt', 'generate'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] })
     let output = ''
     child.stdout.on('data', chunk => output += chunk)
@@ -62,5 +83,23 @@ export async function buildConsole(root: string, log: (line: string) => void): P
         reject(new Error(`nuxt generate failed with exit code ${code}:\n${output.slice(-4000)}`))
     })
   })
+}
+
+/** Runs `nuxt generate` when the generated console is stale, and resolves with its folder. */
+export async function buildConsole(root: string, log: (line: string) => void): Promise<string> {
+  const outputDir = consoleOutputDir(root)
+  if (!isConsoleStale(root))
+    return outputDir
+  const lock = await acquireBuildLock(root)
+  try {
+    // Another process may have built it while this one waited for the lock.
+    if (isConsoleStale(root)) {
+      log('building the console with nuxt generate (once, about a minute)')
+      await runGenerate(root)
+    }
+  }
+  finally {
+    rmSync(lock, { recursive: true, force: true })
+  }
   return outputDir
 }

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url'
 import { parse as parseDotenv } from 'dotenv'
 import express from 'express'
 import { startApp } from '../laf-cloud/local/index'
+import { consoleSink } from '../laf-cloud/local/logger'
 import { buildConsole } from './console-build'
 
 export const projectRoot = resolve(fileURLToPath(new URL('..', import.meta.url)))
@@ -89,7 +90,7 @@ function closeServer(server: Server): Promise<void> {
 
 /** Starts the server app, the client app and the console, all on 127.0.0.1. */
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
-  const log = options.log ?? ((line: string) => console.log(line))
+  const log = options.log ?? consoleSink
   const dataDir = resolve(options.dataDir ?? join(projectRoot, '.laf-local'))
   const cron = options.cron === undefined ? '* * * * *' : options.cron
   mkdirSync(dataDir, { recursive: true })

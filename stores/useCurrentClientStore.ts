@@ -115,8 +115,8 @@ export const useCurrentClientStore = defineStore('currentClient', () => {
   /**
    * Registers the client. The server replies 40900 both when the URL is
    * already registered and when registration is full, so after a conflict the
-   * console asks again: a registered URL goes to the key step, and fresh
-   * server counts show whether registration is full.
+   * console looks the URL up again: a registered URL goes to the key step, and
+   * fresh server counts show whether registration is full.
    */
   async function signup(): Promise<void> {
     const result = await signupRequest.run(() => api().signup(clientUrl.value))

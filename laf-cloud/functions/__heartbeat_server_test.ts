@@ -1295,7 +1295,7 @@ async function list(call: Call) {
     query.clientUrl = { $regex: escapeRegex(call.input.q), $options: 'i' }
   const total = await countClients(call.db, query)
   // page() in database-ql 1.0.0 drops the total, so the count above is separate and paging uses skip/limit.
-  const result = expectOk(await call.db.collection(CLIENTS).where(query).orderBy('createdAt', 'desc').skip((page - 1) * pageSize).limit(pageSize).get(), 'get')
+  const result = expectOk(await call.db.collection(CLIENTS).where(query).orderBy('createdAt', 'desc').orderBy('_id', 'desc').skip((page - 1) * pageSize).limit(pageSize).get(), 'get')
   const items = (result.data as ClientDoc[]).map(toClientRecord)
   return { items, total, page, pageSize }
 }
@@ -1633,10 +1633,11 @@ function reply(ctx: FunctionContext, code: ReplyCodeValue, data?: unknown, messa
 /** Handles one request: validates, runs the action, and maps errors to replies. A 500 carries only the request id. */
 export async function handleRequest(ctx: FunctionContext) {
   const requestId = String(ctx.requestId ?? randomBytes(8).toString('hex'))
+  let action: ActionName | undefined
   try {
     const settings = readSettings(process.env)
     const method = String(ctx.method ?? ctx.request?.method ?? 'GET').toUpperCase()
-    const action = readAction(ctx.query, ctx.body)
+    action = readAction(ctx.query, ctx.body)
     const input = validateInput(action, readInput(action, method, ctx.query, ctx.body), settings)
     const db = database()
     await ensureIndexes(db)
@@ -1645,8 +1646,11 @@ export async function handleRequest(ctx: FunctionContext) {
     return reply(ctx, ReplyCode.Ok, data)
   }
   catch (error) {
-    if (error instanceof ReplyError)
+    if (error instanceof ReplyError) {
+      // Reply messages name fields and hosts but never carry a key, token or password.
+      logInfo(requestId, `${action ?? 'request'} rejected from ${clientIp(ctx)}: ${error.code} ${error.message}`)
       return reply(ctx, error.code, undefined, error.message)
+    }
     if (error instanceof SettingsError)
       logError(requestId, `invalid setting: ${error.message}`)
     else

@@ -10,7 +10,7 @@ import { callFunction } from './invoke'
 import { describeError } from './logger'
 import { userFromAuthorization } from './secret'
 
-export const bodyLimit = '1mb'
+const bodyLimit = '1mb'
 
 export interface HttpOptions {
   registry: FunctionRegistry
@@ -100,7 +100,7 @@ function handleErrors(logger: Logger): ErrorRequestHandler {
       return
     }
     if (type === 'entity.too.large') {
-      response.status(413).send(`Request body exceeds the ${bodyLimit} limit`)
+      response.status(413).send('Request body exceeds the limit of 1 MB')
       return
     }
     const status = (error as { status?: number }).status

@@ -17,7 +17,7 @@ export interface RegistryOptions {
   /** The `@lafjs/cloud` module bound to this app. */
   cloudModule: object
   env: Record<string, string>
-  /** Folder whose node_modules serve the functions' other imports. */
+  /** Folder from whose node_modules the functions' other imports are resolved. */
   projectRoot: string
 }
 
@@ -85,7 +85,7 @@ export class FunctionRegistry {
     return meta
   }
 
-  /** Returns the function's exports, compiling and evaluating it on first use; a failure sticks until the file changes. */
+  /** Returns the function's exports, compiling and evaluating it on first use. A failure is kept until the file changes. */
   load(name: string): Record<string, unknown> {
     const loaded = this.modules.get(name)
     if (loaded)

@@ -15,7 +15,7 @@ export interface SinkRequest {
   receivedAt: number
 }
 
-/** What the sink does with requests to a path; `hang` never answers. */
+/** What the sink does with requests to a path; `hang` never sends a response. */
 export type SinkBehavior =
   | { kind: 'reply', status: number, body?: string, headers?: Record<string, string> }
   | { kind: 'hang' }
@@ -28,7 +28,7 @@ export interface Sink {
   behave: (path: string, behavior: SinkBehavior) => void
   /** Requests received for one path. */
   requestsTo: (path: string) => SinkRequest[]
-  /** Answers every request that a `hang` behavior is holding, with this status. */
+  /** Responds with this status to every request that a `hang` behavior kept open. */
   releaseHung: (status: number) => void
   /** Waits until `count` requests reached `path`, polling every 20 ms; throws after `timeoutMs`. */
   waitFor: (path: string, count: number, timeoutMs?: number) => Promise<SinkRequest[]>
@@ -38,7 +38,7 @@ export interface Sink {
 /**
  * Starts a tiny HTTP server on 127.0.0.1 with a random port that records
  * every request: the stand-in for a push service (ServerChan, ntfy, ...).
- * By default it answers 200 "ok".
+ * By default it responds 200 "ok".
  */
 export async function startSink(): Promise<Sink> {
   const requests: SinkRequest[] = []

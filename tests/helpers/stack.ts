@@ -102,7 +102,7 @@ export async function startStack(serverEnv: Record<string, string> = FAST_SERVER
       await stack.server.app.close()
       const port = new URL(stack.server.url).port
       stack.server = await startServerApp(stack.server.env, stack.server.dataDir)
-      // The client keeps sending to the old port unless told the new one.
+      // The client keeps sending to the old port unless its environment names the new one.
       if (new URL(stack.server.url).port !== port)
         clientEnv.HEARTBEAT_SERVER_URL = stack.server.url
     },

@@ -37,7 +37,7 @@ describe('unauthorised calls', () => {
   let registered: { id: string, key: string, clientUrl: string }
   let token: string
 
-  /** Every client as the admin sees it: the state that a rejected call must leave untouched. */
+  /** Every client as the admin list returns it: the state that a rejected call must leave untouched. */
   async function snapshot(): Promise<unknown> {
     return (await expectOk(stack.server, 'list', { pageSize: 100 }, { token })).items
   }

@@ -78,7 +78,7 @@ describe.sequential('client life', () => {
     const record = await expectOk(stack.server, 'active', { id, key })
     expect(record.state).toBe(1)
     expect(typeof record.watchedSince).toBe('number')
-    expect(stack.clientLogs.some(line => line.includes('action=verify&nonce='))).toBe(true)
+    expect(stack.clientLogs.some(line => /GET \/__heartbeat_client_test\b.* 200 /.test(line))).toBe(true)
   })
 
   it('activation is idempotent', async () => {
@@ -100,8 +100,8 @@ describe.sequential('client life', () => {
   })
 
   it('fresh client is not counted', async () => {
-    await beat()
     await waitForNextSlot()
+    await beat()
     const summary = await sweep(stack.server)
     expect(summary).toMatchObject({ counted: 0, notices: 0 })
     expect((await fetchOwn()).errorCount).toBe(0)
@@ -157,15 +157,15 @@ describe.sequential('client life', () => {
   })
 
   it('sends one recovery notice', async () => {
+    await waitForNextSlot()
     await beat()
     const afterBeat = await fetchOwn()
     expect(afterBeat).toMatchObject({ state: 2, errorCount: 0, noticeCount: 0 })
-    await waitForNextSlot()
     expect(await sweep(stack.server)).toMatchObject({ recoveries: 1, notices: 0 })
     const recovery = sink.requestsTo('/push')[2]
     expect(recovery.query).toMatchObject({ status: 'up', url: stack.clientUrl, n: '2', t: `Heartbeat back: ${new URL(stack.clientUrl).host}` })
-    await beat()
     await waitForNextSlot()
+    await beat()
     expect(await sweep(stack.server)).toMatchObject({ recoveries: 0 })
     expect(sink.requestsTo('/push')).toHaveLength(3)
   })

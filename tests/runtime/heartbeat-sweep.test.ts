@@ -139,8 +139,10 @@ describe('sweep database work', () => {
       const clients: TestClient[] = []
       for (let index = 0; index < count; index++)
         clients.push(await registerClient(stack, `n${index}`, { errorMax: 1, sendUrl: `${sink.url}/work-${count}` }))
-      const beats = await Promise.all(clients.map(client => fetchRecord(stack.server, client)))
+      // Fresh beats right before the quiet sweep, so registering many clients cannot make the first one late.
       await waitForNextSlot()
+      await Promise.all(clients.map(client => expectOk(stack.server, 'receive', { key: client.key })))
+      const beats = await Promise.all(clients.map(client => fetchRecord(stack.server, client)))
       const quiet = await sweepExecutes(stack.server)
       expect(quiet.summary).toMatchObject({ checked: 0 })
       await waitUntilLate(Math.max(...beats.map(record => record.updatedAt!)))
@@ -215,8 +217,8 @@ describe('concurrent requests', () => {
     const client = await registerClient(stack, 'beats', { errorMax: 1, sendUrl: `${sink.url}/beats?s={status}` })
     await makeNoticeDue(stack.server, [client])
     expect(await sweep(stack.server)).toMatchObject({ notices: 1 })
-    await Promise.all(Array.from({ length: 5 }, () => expectOk(stack.server, 'receive', { key: client.key })))
     await waitForNextSlot()
+    await Promise.all(Array.from({ length: 5 }, () => expectOk(stack.server, 'receive', { key: client.key })))
     expect(await sweep(stack.server)).toMatchObject({ recoveries: 1 })
     await waitForNextSlot()
     expect(await sweep(stack.server)).toMatchObject({ recoveries: 0 })

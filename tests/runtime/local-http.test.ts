@@ -110,7 +110,7 @@ describe('errors', () => {
   it('body over 1 MB is 413', async () => {
     const response = await postJson(url('echo'), { text: 'x'.repeat(1024 * 1024) })
     expect(response.status).toBe(413)
-    expect(await response.text()).toBe('Request body exceeds the 1mb limit')
+    expect(await response.text()).toBe('Request body exceeds the limit of 1 MB')
   })
 })
 

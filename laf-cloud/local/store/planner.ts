@@ -6,10 +6,10 @@ import { keyExpression } from './sql'
 import { idKey } from './store'
 
 // The planner turns the indexable part of a query into SQL that picks candidate
-// rows; mingo then filters the candidates with the whole query. Every SQL term
-// must hold for each document that the query matches, so a term is only made
-// where the index key compares exactly like MongoDB: equality, $in and numeric
-// ranges on a number, string, boolean or Date, on an index with no arrays.
+// rows, and mingo then filters the candidates with the whole query. Every SQL
+// term must be true for each document that the query matches (extra candidates
+// are fine), so terms are made only for equality, $in and numeric ranges on a
+// number, string, boolean or Date, on an index with no arrays.
 
 /** Collects `path -> conditions` from the query's top level and its `$and` branches. */
 function collectConditions(query: Document, into: Map<string, unknown[]>): void {

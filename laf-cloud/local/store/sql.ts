@@ -41,6 +41,10 @@ export function fieldExists(path: string): string {
  * - null and a missing field are the empty blob, so a unique index admits one
  *   such document, as MongoDB does.
  */
+// NOTE: keys of different types can be equal here where MongoDB keeps them apart
+// (true and 1, a Date and its milliseconds, an object and a string of its JSON),
+// so a unique index can report a duplicate across such types. Queries are not
+// affected, because mingo filters every candidate.
 export function keyExpression(path: string): string {
   const value = `json_extract(doc, ${jsonPath(path)})`
   const date = `json_extract(doc, ${jsonPath(path, '."$date"')})`

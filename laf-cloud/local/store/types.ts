@@ -9,6 +9,6 @@ export interface IndexInfo {
   keys: IndexKeys
   unique: boolean
   sparse: boolean
-  /** Set once a document holds an array on one of the key paths; the planner skips such indexes. */
+  /** Set once a document contains an array on one of the key paths; the planner skips such indexes. */
   multikey: boolean
 }
