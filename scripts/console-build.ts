@@ -71,7 +71,7 @@ async function acquireBuildLock(root: string): Promise<string> {
 
 function runGenerate(root: string): Promise<void> {
   return new Promise<void>((resolve, reject) => {
-    const child = spawn('npx', ['nuxt', 'generate'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn('npx', ['nuxt', 'generate'], { cwd: root, env: { ...process.env, NODE_ENV: 'production' }, stdio: ['ignore', 'pipe', 'pipe'] })
     let output = ''
     child.stdout.on('data', chunk => output += chunk)
     child.stderr.on('data', chunk => output += chunk)

@@ -75,7 +75,8 @@ beforeAll(async () => {
   // startStack builds too, but building first makes a failed build the reported error.
   await buildConsole(projectRoot, () => {})
   dataDir = mkdtempSync(join(tmpdir(), 'heartbeat-console-'))
-  stack = await startStack({ serverPort: 0, clientPort: 0, consolePort: 0, dataDir, cron: null, env: {}, log: () => {} })
+  // Two places are enough for the owner flow, and make "registration full" reachable.
+  stack = await startStack({ serverPort: 0, clientPort: 0, consolePort: 0, dataDir, cron: null, env: { HEARTBEAT_MAX_CLIENTS: '2' }, log: () => {} })
   consoleOrigin = new URL(stack.consoleUrl!).origin
   sink = createServer((_request, response) => response.end('ok'))
   sinkUrl = `http://127.0.0.1:${await listen(sink)}`
@@ -112,7 +113,7 @@ describe('owner flow', () => {
   it('shows the server info', async () => {
     await page.goto(`${consoleOrigin}/?server=${encodeURIComponent(stack.serverUrl)}`)
     await expect.poll(() => page.getByTestId('server-name').textContent()).toBe('Laf x Heartbeat')
-    expect(await page.getByTestId('server-counts').textContent()).toBe('已激活 0 个 / 已注册 0 个 / 上限 10 个')
+    expect(await page.getByTestId('server-counts').textContent()).toBe('已激活 0 个 / 已注册 0 个 / 上限 2 个')
     expect(await page.getByTestId('server-latency').textContent()).toMatch(/^\d+ 毫秒$/)
   })
 
@@ -267,5 +268,70 @@ describe('server errors', () => {
     await expect.poll(() => page.locator('html').getAttribute('lang')).toBe('en')
     await page.getByTestId('locale-zh-CN').click()
     await expect.poll(() => page.getByTestId('server-empty').locator('p').first().textContent()).toBe('先输入一个心跳服务器的地址')
+  })
+})
+
+describe('another browser', () => {
+  let context: BrowserContext
+  let page: Page
+  const keys = new Map<string, string>()
+
+  beforeAll(async () => {
+    context = await browser.newContext({ viewport: { width: 1280, height: 900 } })
+    page = await context.newPage()
+  })
+
+  beforeEach(({ task, onTestFailed }) => {
+    onTestFailed(() => screenshotOnFailure(page, `another-browser-${task.name}`))
+  })
+
+  afterAll(async () => {
+    await context?.close()
+  })
+
+  function otherClientUrl(name: string): string {
+    return `${new URL(stack.clientUrl).origin}/${name}`
+  }
+
+  async function lookUp(clientUrl: string, step: string): Promise<void> {
+    await page.goto(`${consoleOrigin}/?server=${encodeURIComponent(stack.serverUrl)}`)
+    await page.getByTestId('client-url-input').fill(clientUrl)
+    await page.getByTestId('client-lookup').click()
+    await expect.poll(() => page.getByTestId('client-panel').getAttribute('data-step')).toBe(step)
+  }
+
+  it('shows registration as full', async () => {
+    for (const name of ['other_a', 'other_b']) {
+      const reply = await callServer({ action: 'signup', clientUrl: otherClientUrl(name) })
+      expect(reply.code).toBe(20000)
+      keys.set(name, reply.data.key)
+    }
+    await lookUp(otherClientUrl('other_c'), 'confirmSignup')
+    await page.getByTestId('client-signup-full').waitFor()
+    expect(await page.getByTestId('client-signup-confirm').count()).toBe(0)
+    expect(await page.getByTestId('server-full').count()).toBe(1)
+  })
+
+  it('rejects a wrong pasted key', async () => {
+    await lookUp(otherClientUrl('other_a'), 'needKey')
+    await page.getByTestId('client-key-input').fill('f'.repeat(64))
+    await page.getByTestId('client-key-submit').click()
+    await page.getByTestId('client-key-rejected').waitFor()
+    expect(await page.getByTestId('client-panel').getAttribute('data-step')).toBe('needKey')
+  })
+
+  it('opens a client by pasted key', async () => {
+    const key = keys.get('other_a')!
+    await page.getByTestId('client-key-input').fill(key)
+    await page.getByTestId('client-key-submit').click()
+    await expect.poll(() => page.getByTestId('client-panel').getAttribute('data-step')).toBe('activate')
+    expect(await page.getByTestId('config-server-key').inputValue()).toBe(key)
+    expect(await page.getByTestId('client-config-note').textContent()).toBe('密钥保存在本浏览器中，服务器不会再返回它。')
+  })
+
+  it('remembers the pasted key', async () => {
+    await page.goto(consoleOrigin)
+    await expect.poll(() => page.getByTestId('client-panel').getAttribute('data-step')).toBe('activate')
+    expect(await page.getByTestId('client-current-url').textContent()).toBe(otherClientUrl('other_a'))
   })
 })
