@@ -18,6 +18,8 @@ import cloud from '@lafjs/cloud'
 const DEFAULT_MAX_CLIENTS = 10
 const DEFAULT_LATE_AFTER_SECONDS = 60
 const DEFAULT_SWEEP_INTERVAL_SECONDS = 60
+// A registration nobody activates is removed after a day, so no one can hold a clientUrl or a place for good.
+const DEFAULT_UNACTIVATED_TTL_SECONDS = 86400
 // Empty: admin login is disabled.
 const DEFAULT_ADMIN_PASSWORD = ''
 const DEFAULT_ALLOW_PRIVATE_URLS = false
@@ -29,6 +31,7 @@ export interface Settings {
   maxClients: number
   lateAfterSeconds: number
   sweepIntervalSeconds: number
+  unactivatedTtlSeconds: number
   /** Empty when admin login is disabled. */
   adminPassword: string
   allowPrivateUrls: boolean
@@ -48,6 +51,7 @@ export function readSettings(env: Record<string, string | undefined>): Settings 
     maxClients: readIntegerSetting(env, 'HEARTBEAT_MAX_CLIENTS', DEFAULT_MAX_CLIENTS, 1, 1000),
     lateAfterSeconds: readIntegerSetting(env, 'HEARTBEAT_LATE_AFTER_SECONDS', DEFAULT_LATE_AFTER_SECONDS, 1, 86400),
     sweepIntervalSeconds: readIntegerSetting(env, 'HEARTBEAT_SWEEP_INTERVAL_SECONDS', DEFAULT_SWEEP_INTERVAL_SECONDS, 1, 86400),
+    unactivatedTtlSeconds: readIntegerSetting(env, 'HEARTBEAT_UNACTIVATED_TTL_SECONDS', DEFAULT_UNACTIVATED_TTL_SECONDS, 1, 30 * 86400),
     adminPassword: readPasswordSetting(env, 'HEARTBEAT_ADMIN_PASSWORD'),
     allowPrivateUrls: readBooleanSetting(env, 'HEARTBEAT_ALLOW_PRIVATE_URLS', DEFAULT_ALLOW_PRIVATE_URLS),
   }
@@ -1316,6 +1320,8 @@ export interface SweepSummary {
   notices: number
   failed: number
   recoveries: number
+  /** Unactivated registrations removed because they passed HEARTBEAT_UNACTIVATED_TTL_SECONDS. */
+  expired: number
 }
 
 export interface SweepOptions {
@@ -1335,8 +1341,8 @@ interface Delivery {
 /**
  * Judges every activated, unpaused client once per sweep interval. The
  * number of database round trips does not depend on the number of clients,
- * and it is 18 at most. They are one insert to claim the interval, one
- * cleanup, two reads of due clients, two for the notice lease and one to
+ * and it is 19 at most. They are one insert to claim the interval, one
+ * cleanup of old sweeps, one removal of expired registrations, two reads of due clients, two for the notice lease and one to
  * release it, plus at most one multi-update per kind of change (up to 6 for
  * failure reasons). Indexes are created once per process.
  */
@@ -1351,7 +1357,7 @@ export async function schedule(options: SweepOptions = {}): Promise<SweepSummary
     return { slot, skipped: 'already swept this interval' }
   }
   const summary = await sweep(db, slot, now, settings)
-  console.log(`sweep ${slot}: checked ${summary.checked}, late ${summary.late}, counted ${summary.counted}, notices ${summary.notices}, recoveries ${summary.recoveries}, failed ${summary.failed}`)
+  console.log(`sweep ${slot}: checked ${summary.checked}, late ${summary.late}, counted ${summary.counted}, notices ${summary.notices}, recoveries ${summary.recoveries}, failed ${summary.failed}, expired ${summary.expired}`)
   return summary
 }
 
@@ -1384,6 +1390,7 @@ async function claimSlot(db: Database, slot: number, now: number): Promise<boole
 }
 
 async function sweep(db: Database, slot: number, now: number, settings: Settings): Promise<SweepSummary> {
+  const expired = await removeExpiredRegistrations(db, now, settings)
   const cutoff = lateCutoff(now, settings)
   const due = await findDueClients(db, cutoff)
   const judged = due.map(doc => ({ doc, decision: decideSweep(doc, now, settings) }))
@@ -1402,7 +1409,18 @@ async function sweep(db: Database, slot: number, now: number, settings: Settings
     notices: deliveries.filter(entry => entry.kind === 'down' && entry.reason === null).length,
     recoveries: deliveries.filter(entry => entry.kind === 'up' && entry.reason === null).length,
     failed: deliveries.filter(entry => entry.reason !== null).length,
+    expired,
   }
+}
+
+/** Removes registrations still in state 0 after HEARTBEAT_UNACTIVATED_TTL_SECONDS, through the createdAt index. */
+async function removeExpiredRegistrations(db: Database, now: number, settings: Settings): Promise<number> {
+  const createdBefore = now - settings.unactivatedTtlSeconds * 1000
+  const result = expectOk(await db.collection(CLIENTS).where({ state: 0, createdAt: db.command.lt(createdBefore) }).remove({ multi: true }), 'remove expired registrations')
+  const deleted = result.deleted ?? 0
+  if (deleted > 0)
+    console.log(`removed ${deleted} registrations not activated within ${settings.unactivatedTtlSeconds} s`)
+  return deleted
 }
 
 /**

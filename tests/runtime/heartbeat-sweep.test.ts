@@ -6,7 +6,7 @@ import { dueClientQueries } from '../../laf-cloud/functions/__heartbeat_server_t
 import { callAction, expectOk } from '../helpers/api'
 import { fetchRecord, registerClient, sweep } from '../helpers/clients'
 import { startSink } from '../helpers/sink'
-import { removeTempDirs, SERVER_TRIGGER, startStack, waitForNextSlot, waitUntilLate } from '../helpers/stack'
+import { FAST_SERVER_ENV, removeTempDirs, SERVER_TRIGGER, startStack, waitForNextSlot, waitForSlotAfter, waitUntilLate } from '../helpers/stack'
 
 let sink: Sink
 
@@ -223,5 +223,27 @@ describe('concurrent requests', () => {
     await waitForNextSlot()
     expect(await sweep(stack.server)).toMatchObject({ recoveries: 0 })
     expect(sink.requestsTo('/beats').map(request => request.query.s)).toEqual(['down', 'up'])
+  })
+})
+
+describe('registration expiry', () => {
+  let stack: Stack
+
+  beforeEach(async () => {
+    stack = await startStack({ ...FAST_SERVER_ENV, HEARTBEAT_UNACTIVATED_TTL_SECONDS: '1' })
+  })
+
+  afterEach(async () => {
+    await stack.close()
+  })
+
+  it('removes unactivated registrations after the ttl', async () => {
+    const live = await registerClient(stack, 'live')
+    const stale = await expectOk(stack.server, 'signup', { clientUrl: `${stack.clientUrl}?c=stale` })
+    await waitForSlotAfter(stale.client.createdAt + 1001)
+    expect(await sweep(stack.server)).toMatchObject({ expired: 1 })
+    expect(await expectOk(stack.server, 'fetch', { clientUrl: `${stack.clientUrl}?c=stale` })).toEqual({ registered: false, state: null })
+    expect((await fetchRecord(stack.server, live)).state).toBe(2)
+    expect((await expectOk(stack.server, 'signup', { clientUrl: `${stack.clientUrl}?c=stale` })).client.state).toBe(0)
   })
 })

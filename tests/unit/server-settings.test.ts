@@ -19,6 +19,7 @@ describe('readSettings', () => {
       maxClients: 10,
       lateAfterSeconds: 60,
       sweepIntervalSeconds: 60,
+      unactivatedTtlSeconds: 86400,
       adminPassword: '',
       allowPrivateUrls: false,
     })
@@ -36,6 +37,7 @@ describe('readSettings', () => {
       HEARTBEAT_MAX_CLIENTS: '1000',
       HEARTBEAT_LATE_AFTER_SECONDS: '1',
       HEARTBEAT_SWEEP_INTERVAL_SECONDS: '86400',
+      HEARTBEAT_UNACTIVATED_TTL_SECONDS: '3600',
       HEARTBEAT_ADMIN_PASSWORD: 'correct horse',
       HEARTBEAT_ALLOW_PRIVATE_URLS: 'TRUE',
     })
@@ -43,6 +45,7 @@ describe('readSettings', () => {
       maxClients: 1000,
       lateAfterSeconds: 1,
       sweepIntervalSeconds: 86400,
+      unactivatedTtlSeconds: 3600,
       adminPassword: 'correct horse',
       allowPrivateUrls: true,
     })
@@ -62,6 +65,7 @@ describe('readSettings', () => {
     ['HEARTBEAT_LATE_AFTER_SECONDS', '86401', 'HEARTBEAT_LATE_AFTER_SECONDS must be an integer from 1 to 86400, got "86401"'],
     ['HEARTBEAT_SWEEP_INTERVAL_SECONDS', '0', 'HEARTBEAT_SWEEP_INTERVAL_SECONDS must be an integer from 1 to 86400, got "0"'],
     ['HEARTBEAT_SWEEP_INTERVAL_SECONDS', '1e3', 'HEARTBEAT_SWEEP_INTERVAL_SECONDS must be an integer from 1 to 86400, got "1e3"'],
+    ['HEARTBEAT_UNACTIVATED_TTL_SECONDS', '0', 'HEARTBEAT_UNACTIVATED_TTL_SECONDS must be an integer from 1 to 2592000, got "0"'],
     ['HEARTBEAT_ALLOW_PRIVATE_URLS', 'yes', 'HEARTBEAT_ALLOW_PRIVATE_URLS must be true or false, got "yes"'],
   ])('rejects %s=%s', (variable, value, message) => {
     const error = settingsError({ [variable]: value })
