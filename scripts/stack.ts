@@ -110,8 +110,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const serverUrl = server.functionUrl(serverFunction)
 
   const clientEnvFile = join(dataDir, 'client.env')
-  const clientEnv: Record<string, string> = { HEARTBEAT_SERVER_URL: serverUrl, ...clientEnvFromProcess }
-  Object.assign(clientEnv, readClientEnvFile(clientEnvFile))
+  const clientEnvDefaults: Record<string, string> = { HEARTBEAT_SERVER_URL: serverUrl, ...clientEnvFromProcess }
+  const clientEnv: Record<string, string> = { ...clientEnvDefaults, ...readClientEnvFile(clientEnvFile) }
   const client = await startApp({
     name: 'client',
     functionsDir,
@@ -123,12 +123,20 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     log,
   })
 
-  // Editing the env file takes effect at the next call, as a changed variable does on Laf after a restart.
+  // Editing the env file takes effect at the next call, as a changed variable does on Laf after a
+  // restart. A line removed from the file falls back to the value the stack started with.
   const envWatcher = watch(dataDir, (_event, file) => {
-    if (file === 'client.env') {
-      Object.assign(clientEnv, readClientEnvFile(clientEnvFile))
-      log(`client: reloaded ${clientEnvFile}`)
+    if (file !== 'client.env')
+      return
+    const fromFile = readClientEnvFile(clientEnvFile)
+    for (const name of clientSettings) {
+      const value = fromFile[name] ?? clientEnvDefaults[name]
+      if (value === undefined)
+        delete clientEnv[name]
+      else
+        clientEnv[name] = value
     }
+    log(`INFO [client] reloaded ${clientEnvFile}`)
   })
 
   let consoleServer: Server | null = null

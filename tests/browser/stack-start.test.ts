@@ -95,9 +95,20 @@ describe('npm start', () => {
       expect(active.body.code).toBe(20000)
       expect(active.body.data.state).toBe(1)
 
-      const trigger = await fetch(stack.clientUrl.replace('__heartbeat_client_test', '__heartbeat_client_trigger'), { method: 'POST' })
+      const triggerUrl = stack.clientUrl.replace('__heartbeat_client_test', '__heartbeat_client_trigger')
+      const trigger = await fetch(triggerUrl, { method: 'POST' })
       expect(trigger.status).toBe(200)
+      expect(await trigger.json()).toMatchObject({ ok: true, code: 20000 })
       expect(stack.output()).toMatch(/heartbeat from [0-9a-f]+/)
+
+      // Removing the line from client.env takes the key away again, which silences the client.
+      writeFileSync(join(dataDir, 'client.env'), '')
+      let outcome = { ok: true }
+      for (let attempt = 0; attempt < 50 && outcome.ok; attempt++) {
+        await new Promise(resolve => setTimeout(resolve, 100))
+        outcome = await (await fetch(triggerUrl, { method: 'POST' })).json() as { ok: boolean }
+      }
+      expect(outcome).toMatchObject({ ok: false, message: expect.stringContaining('HEARTBEAT_SERVER_KEY is not set') })
       expect(stack.output()).not.toContain(signup.body.data.key)
     }
     finally {
