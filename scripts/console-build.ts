@@ -94,8 +94,9 @@ export async function buildConsole(root: string, log: (line: string) => void): P
   try {
     // Another process may have built it while this one waited for the lock.
     if (isConsoleStale(root)) {
-      log('building the console with nuxt generate (once, about a minute)')
+      log('INFO [console] building the console with nuxt generate')
       await runGenerate(root)
+      log(`INFO [console] built into ${outputDir}`)
     }
   }
   finally {

@@ -11,6 +11,9 @@ Environment variables:
   CLIENT_PORT      port of the client app (default 8002)
   CONSOLE_PORT     port of the console (default 3000)
   LAF_LOCAL_DATA   folder for the apps' data (default .laf-local)
+  TRIGGER_INTERVAL_SECONDS
+                   run both triggers every this many seconds instead of
+                   every minute by cron, to try the service quickly
   HEARTBEAT_*      server settings, passed to the server app
   HEARTBEAT_SERVER_URL, HEARTBEAT_SERVER_KEY
                    client settings, passed to the client app; they can also
@@ -29,6 +32,18 @@ function readPort(name: string, fallback: number): number {
   return port
 }
 
+function readSeconds(name: string): number | undefined {
+  const raw = process.env[name]
+  if (raw === undefined || raw === '')
+    return undefined
+  const seconds = Number(raw)
+  if (!Number.isInteger(seconds) || seconds < 1 || seconds > 3600) {
+    console.error(`${name} must be an integer from 1 to 3600, got "${raw}"`)
+    process.exit(2)
+  }
+  return seconds
+}
+
 async function main(): Promise<void> {
   if (process.argv.includes('--help') || process.argv.includes('-h')) {
     process.stdout.write(usage)
@@ -39,6 +54,7 @@ async function main(): Promise<void> {
     clientPort: readPort('CLIENT_PORT', 8002),
     consolePort: readPort('CONSOLE_PORT', 3000),
     dataDir: process.env.LAF_LOCAL_DATA || undefined,
+    triggerIntervalSeconds: readSeconds('TRIGGER_INTERVAL_SECONDS'),
   })
   console.log('')
   console.log(`server function  ${stack.serverUrl}`)

@@ -64,7 +64,8 @@ export async function startApp(options: LafAppOptions): Promise<LafApp> {
     const triggerLogger = logger.child(target)
     try {
       const result = await invoke(target, ctx)
-      triggerLogger.write('INFO', 'trigger run finished', [ctx.requestId!])
+      if (config.accessLog === 'all')
+        triggerLogger.write('INFO', 'trigger run finished', [ctx.requestId!])
       return result
     }
     catch (error) {
@@ -88,7 +89,7 @@ export async function startApp(options: LafAppOptions): Promise<LafApp> {
   try {
     const hosted = registry.hostedNames()
     const loaded = registry.loadEach(hosted)
-    server = await listen(createHttpApp({ registry, logger, secret, inFlight }), config.host, config.port)
+    server = await listen(createHttpApp({ registry, logger, secret, inFlight, accessLog: config.accessLog }), config.host, config.port)
     if (config.watch)
       watcher = await watchFunctions(registry, logger)
     jobs = scheduleTriggers(config.triggers, runTrigger, logger)

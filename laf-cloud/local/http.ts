@@ -18,6 +18,7 @@ export interface HttpOptions {
   secret: string
   /** Tracks each function call, so that close can wait for it. */
   inFlight: InFlight
+  accessLog?: 'all' | 'errors'
 }
 
 function requestIdOf(response: Response): string {
@@ -29,7 +30,7 @@ function requestIdOf(response: Response): string {
  * request when it ends. The log has the path without the query string,
  * which may carry a token.
  */
-function tagRequest(logger: Logger): RequestHandler {
+function tagRequest(logger: Logger, accessLog: 'all' | 'errors'): RequestHandler {
   return (request, response, next) => {
     const requestId = randomUUID()
     const path = request.path
@@ -37,6 +38,8 @@ function tagRequest(logger: Logger): RequestHandler {
     response.locals.requestId = requestId
     response.setHeader('x-request-id', requestId)
     response.on('finish', () => {
+      if (accessLog === 'errors' && response.statusCode < 400)
+        return
       const milliseconds = Number(process.hrtime.bigint() - started) / 1e6
       logger.write('INFO', `${request.method} ${path} ${response.statusCode} ${milliseconds.toFixed(1)} ms`, [requestId])
     })
@@ -117,7 +120,7 @@ function handleErrors(logger: Logger): ErrorRequestHandler {
 export function createHttpApp(options: HttpOptions): express.Express {
   const app = express()
   app.disable('x-powered-by')
-  app.use(tagRequest(options.logger))
+  app.use(tagRequest(options.logger, options.accessLog ?? 'all'))
   app.use(cors({ exposedHeaders: ['x-request-id'] }))
   app.use(express.json({ limit: bodyLimit }))
   app.use(express.urlencoded({ extended: true, limit: bodyLimit }))

@@ -18,6 +18,7 @@ export interface ResolvedOptions {
   triggers: LafTrigger[]
   watch: boolean
   log: (line: string) => void
+  accessLog: 'all' | 'errors'
   projectRoot: string
 }
 
@@ -104,6 +105,8 @@ export function resolveOptions(options: LafAppOptions): ResolvedOptions {
     throw new Error('secret must be a non-empty string')
   if (options.log !== undefined && typeof options.log !== 'function')
     throw new Error('log must be a function that takes a line')
+  if (options.accessLog !== undefined && options.accessLog !== 'all' && options.accessLog !== 'errors')
+    throw new Error(`accessLog must be 'all' or 'errors', got ${JSON.stringify(options.accessLog)}`)
   return {
     name,
     functionsDir,
@@ -116,6 +119,7 @@ export function resolveOptions(options: LafAppOptions): ResolvedOptions {
     triggers: collectTriggers(options, functionsDir),
     watch: options.watch ?? true,
     log: options.log ?? consoleSink,
+    accessLog: options.accessLog ?? 'all',
     projectRoot: resolve(options.projectRoot ?? findProjectRoot(functionsDir)),
   }
 }

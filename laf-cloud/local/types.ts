@@ -32,6 +32,11 @@ export interface LafAppOptions {
   watch?: boolean
   /** Receives one line per event; default console.log with timestamps. */
   log?: (line: string) => void
+  /**
+   * Which requests get an access line: 'all' (the default) or 'errors', status 400
+   * and up. 'errors' also drops the line a successful trigger run writes.
+   */
+  accessLog?: 'all' | 'errors'
   /** Folder whose node_modules serve the functions' imports; default the nearest folder above functionsDir with a package.json. */
   projectRoot?: string
 }

@@ -127,6 +127,38 @@ describe('npm start', () => {
     }
   })
 
+  it('runs triggers on a short interval', async () => {
+    const fastDir = mkdtempSync(join(tmpdir(), 'heartbeat-start-fast-'))
+    const stack = await startScript({
+      LAF_LOCAL_DATA: fastDir,
+      TRIGGER_INTERVAL_SECONDS: '1',
+      HEARTBEAT_LATE_AFTER_SECONDS: '1',
+      HEARTBEAT_SWEEP_INTERVAL_SECONDS: '1',
+    })
+    try {
+      const signup = await callServer(stack.serverUrl, { action: 'signup', clientUrl: stack.clientUrl })
+      const { client, key } = signup.body.data
+      writeFileSync(join(fastDir, 'client.env'), `HEARTBEAT_SERVER_KEY=${key}\n`)
+      let record = { state: 0 }
+      for (let attempt = 0; attempt < 100 && record.state !== 2; attempt++) {
+        await new Promise(resolve => setTimeout(resolve, 100))
+        await callServer(stack.serverUrl, { action: 'active', id: client.id, key })
+        record = (await callServer(stack.serverUrl, { action: 'fetch', clientUrl: stack.clientUrl, key })).body.data
+      }
+      // Nobody sent a heartbeat by hand: the client trigger's timer did.
+      expect(record.state).toBe(2)
+      expect(stack.output()).toMatch(/sweep \d+: checked \d+/)
+    }
+    finally {
+      expect(await stopScript(stack)).toBe(0)
+      rmSync(fastDir, { recursive: true, force: true })
+    }
+  })
+
+  it('rejects an invalid trigger interval', async () => {
+    await expect(startScript({ TRIGGER_INTERVAL_SECONDS: '0.5' })).rejects.toThrow('TRIGGER_INTERVAL_SECONDS must be an integer from 1 to 3600, got "0.5"')
+  })
+
   it('rejects an invalid port by name', async () => {
     await expect(startScript({ SERVER_PORT: 'eighty' })).rejects.toThrow('SERVER_PORT must be an integer from 0 to 65535, got "eighty"')
   })

@@ -190,3 +190,31 @@ describe('function console', () => {
     expect(line).toBe(`INFO [test] [sweep] [${result.requestId}] sweep run ${result.runs}`)
   })
 })
+
+describe('access log', () => {
+  it('logs every request by default', async () => {
+    const response = await fetch(url('hello'))
+    const requestId = response.headers.get('x-request-id')!
+    const line = await test.logs.waitFor(new RegExp(`\\[${requestId}\\] GET /hello 200`))
+    expect(line).toMatch(/^INFO \[test\] \[[0-9a-f-]+\] GET \/hello 200 [\d.]+ ms$/)
+  })
+
+  it('errors mode logs only failures', async () => {
+    const quiet = await startTestApp({ accessLog: 'errors' })
+    try {
+      const ok = await fetch(quiet.app.functionUrl('hello'))
+      const missing = await fetch(quiet.app.functionUrl('nothing-here'))
+      await quiet.logs.waitFor(new RegExp(`\\[${missing.headers.get('x-request-id')}\\] GET /nothing-here 404`))
+      await quiet.app.runTrigger('sweep')
+      expect(quiet.logs.lines.filter(line => line.includes(ok.headers.get('x-request-id')!))).toEqual([])
+      expect(quiet.logs.lines.filter(line => line.includes('trigger run finished'))).toEqual([])
+    }
+    finally {
+      await quiet.app.close()
+    }
+  })
+
+  it('rejects an unknown mode', async () => {
+    await expect(startTestApp({ accessLog: 'none' as 'all' })).rejects.toThrow('accessLog must be \'all\' or \'errors\', got "none"')
+  })
+})
