@@ -70,7 +70,13 @@ export function createHeartbeatClient(serverUrl: string, options: HeartbeatApiOp
   return {
     url: target.url,
     async getInfo(): Promise<{ info: ServerInfo, latencyMs: number }> {
-      const first = await call<unknown>('getInfo')
+      // A heartbeat server takes getInfo from anyone, so an "invalid input" reply means another kind of
+      // function, such as a client function pasted into the server field.
+      const first = await call<unknown>('getInfo').catch((error: unknown) => {
+        if (error instanceof ApiError && error.code === 40000)
+          throw new ApiError('protocol', 'getInfo was rejected as invalid input', { status: error.status ?? undefined })
+        throw error
+      })
       if (!isServerInfo(first))
         throw protocolError('getInfo')
       // The first call also pays for the CORS preflight and the connection, so the second is the one timed.

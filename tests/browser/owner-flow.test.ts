@@ -260,6 +260,10 @@ describe('server errors', () => {
     expect(await connect(`${new URL(stack.serverUrl).origin}/no_such_function`)).toBe('这个地址上没有云函数（HTTP 404）。请检查函数名是否正确。')
   })
 
+  it('reports a client URL as no server', async () => {
+    expect(await connect(stack.clientUrl)).toBe('这个 URL 看起来不是心跳服务器（HTTP 400）。请确认填写的是心跳服务器函数的 URL。')
+  })
+
   it('switches to English and back', async () => {
     await page.goto(consoleOrigin)
     await page.getByTestId('locale-en').click()
