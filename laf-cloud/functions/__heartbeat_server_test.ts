@@ -187,6 +187,8 @@ export interface ClientDoc {
   outageMs: number | null
   /** Down notices delivered during that silence. */
   outageNotices: number
+  /** The `now` of the last sweep that counted this client or leased it for a notice; see judgeableClauses. */
+  lastJudgedAt: number | null
   /** Id of the sweep that is delivering a notice to this client, so overlapping sweeps send it once. */
   noticeLease: string | null
   noticeLeaseUntil: number | null
@@ -199,6 +201,23 @@ export class ReplyError extends Error {
     super(message)
     this.name = 'ReplyError'
   }
+}
+
+// Control, format (such as bidirectional overrides) and line or paragraph separator characters.
+const UNPRINTABLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu
+const PLAIN_NAME = /^[\w$.:-]+$/
+
+/**
+ * Shows user-supplied text in a reply message or log line: a plain name as
+ * it is, anything else as a JSON string with every unprintable character
+ * escaped, so the text can neither forge nor break a log line. Cut to
+ * `maxLength` characters first.
+ */
+export function showText(text: string, maxLength = 50): string {
+  const cut = text.slice(0, maxLength)
+  if (PLAIN_NAME.test(cut))
+    return cut
+  return JSON.stringify(cut).replace(UNPRINTABLE, char => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`)
 }
 
 function invalid(message: string): ReplyError {
@@ -283,7 +302,7 @@ export function validateInput(action: ActionName, input: unknown, settings: Sett
 function checkFields(input: Record<string, unknown>, fields: Record<string, FieldCheck>, required: readonly string[], prefix: string, settings: Settings): Record<string, any> {
   for (const field of Object.keys(input)) {
     if (!(prefix === '' && field === 'action') && !Object.hasOwn(fields, field))
-      throw invalid(`unknown field ${prefix}${field.slice(0, 50)}`)
+      throw invalid(`unknown field ${showText(`${prefix}${field}`)}`)
   }
   for (const field of required) {
     if (input[field] === undefined)
@@ -313,8 +332,12 @@ function checkPassword(value: unknown, field: string): string {
   return checkString(value, field, MAX_PASSWORD_LENGTH)
 }
 
+/** Checks the list filter, which becomes a regex: BSON cannot hold a NUL in a regex, so control characters are rejected. */
 function checkQuery(value: unknown, field: string): string {
-  return checkString(value, field, MAX_QUERY_LENGTH)
+  const text = checkString(value, field, MAX_QUERY_LENGTH)
+  if (/\p{Cc}/u.test(text))
+    throw invalid(`${field} must not contain control characters`)
+  return text
 }
 
 function checkId(value: unknown, field: string): string {
@@ -655,6 +678,24 @@ export function sweepSlot(now: number, settings: Settings): number {
   return Math.floor((now + intervalMs / 2) / intervalMs)
 }
 
+/**
+ * Returns the `$or` clauses that let a sweep at `now` count a client or lease
+ * it for a notice: its last such judgement is at least half a sweep interval
+ * old. The slot claim alone lets two sweeps a few milliseconds apart, on
+ * either side of a slot boundary, both judge. With this rule each client is
+ * counted or noticed at most once per slot, and two of those judgements are
+ * always at least half an interval apart. A judgement more than an interval
+ * in the future means the clock moved back, and it does not block.
+ */
+export function judgeableClauses(now: number, settings: Settings): Record<string, unknown>[] {
+  const intervalMs = settings.sweepIntervalSeconds * 1000
+  return [
+    { lastJudgedAt: null },
+    { lastJudgedAt: { $lt: now - intervalMs / 2 } },
+    { lastJudgedAt: { $gt: now + intervalMs } },
+  ]
+}
+
 const NO_ACTION: SweepDecision = { late: false, incrementError: false, sendNotice: false, sendRecovery: false, dropRecovery: false }
 
 /** Decides what one sweep does to one client. */
@@ -824,10 +865,13 @@ function describeNetworkError(error: any): string {
 // ---- Rate limits: best effort, per process, in cloud.shared ----
 
 const LOGIN_FAILURE_LIMIT = 5
+// Failed logins from all addresses together, because a caller can forge the address headers that the per-address limit reads.
+const LOGIN_TOTAL_FAILURE_LIMIT = 30
 const LOGIN_WINDOW_MS = 60_000
 const SIGNUP_LIMIT = 20
 const SIGNUP_WINDOW_MS = 10 * 60_000
-const MAX_RATE_BUCKETS = 10_000
+/** Per-address buckets kept at most; past this the oldest window is evicted. */
+export const MAX_RATE_BUCKETS = 10_000
 
 export interface RateBucket {
   count: number
@@ -842,26 +886,30 @@ export function rateLimitWait(buckets: Map<string, RateBucket>, name: string, li
   return Math.ceil((bucket.resetAt - now) / 1000)
 }
 
-/** Counts one hit in the bucket under `name`, starting a new window when the old one has ended. */
-export function recordRateHit(buckets: Map<string, RateBucket>, name: string, windowMs: number, now: number): void {
-  if (buckets.size >= MAX_RATE_BUCKETS) {
-    for (const [bucketName, bucket] of buckets) {
-      if (bucket.resetAt <= now)
-        buckets.delete(bucketName)
-    }
-  }
+/**
+ * Counts one hit in the bucket under `name`, starting a new window when the
+ * old one has ended. A new window is inserted last, so the map stays in
+ * order of window start and, at `maxBuckets`, the oldest is evicted in O(1).
+ */
+export function recordRateHit(buckets: Map<string, RateBucket>, name: string, windowMs: number, now: number, maxBuckets = MAX_RATE_BUCKETS): void {
   const bucket = buckets.get(name)
-  if (!bucket || bucket.resetAt <= now)
-    buckets.set(name, { count: 1, resetAt: now + windowMs })
-  else
+  if (bucket && bucket.resetAt > now) {
     bucket.count++
+    return
+  }
+  buckets.delete(name)
+  while (buckets.size >= maxBuckets)
+    buckets.delete(buckets.keys().next().value as string)
+  buckets.set(name, { count: 1, resetAt: now + windowMs })
 }
 
-function rateBuckets(): Map<string, RateBucket> {
-  let buckets = cloud.shared.get('heartbeat:rate-limits')
+/** Per-address buckets under 'heartbeat:rate-limits'; totals over all addresses under 'heartbeat:rate-totals', which a flood of addresses cannot evict. */
+function rateBuckets(scope: 'address' | 'total' = 'address'): Map<string, RateBucket> {
+  const name = scope === 'address' ? 'heartbeat:rate-limits' : 'heartbeat:rate-totals'
+  let buckets = cloud.shared.get(name)
   if (!(buckets instanceof Map)) {
     buckets = new Map()
-    cloud.shared.set('heartbeat:rate-limits', buckets)
+    cloud.shared.set(name, buckets)
   }
   return buckets
 }
@@ -870,6 +918,8 @@ function rateBuckets(): Map<string, RateBucket> {
 
 const CLIENTS = 'heartbeat_clients'
 const SWEEPS = 'heartbeat_sweeps'
+/** Server-wide values that the function creates once, each a document `{ name, value }`. */
+const SERVER_VALUES = 'heartbeat_settings'
 
 type Database = ReturnType<typeof cloud.database>
 
@@ -913,6 +963,7 @@ async function createIndexes(db: Database): Promise<void> {
   expectOk(await clients.createIndex({ recoveryPending: 1 }), 'createIndex recoveryPending')
   expectOk(await clients.createIndex({ createdAt: -1 }), 'createIndex createdAt')
   expectOk(await db.collection(SWEEPS).createIndex({ slot: 1 }, { unique: true }), 'createIndex slot')
+  expectOk(await db.collection(SERVER_VALUES).createIndex({ name: 1 }, { unique: true }), 'createIndex name')
 }
 
 export function toClientRecord(doc: ClientDoc): ClientRecord {
@@ -957,6 +1008,7 @@ export function newClientDoc(clientUrl: string, key: string, now: number): Omit<
     recoveryFailures: 0,
     outageMs: null,
     outageNotices: 0,
+    lastJudgedAt: null,
     noticeLease: null,
     noticeLeaseUntil: null,
   }
@@ -981,30 +1033,59 @@ async function countClients(db: Database, query: Record<string, unknown>): Promi
 
 const ADMIN_SUBJECT = 'heartbeat-admin'
 const ADMIN_TOKEN_LIFETIME_MS = 12 * 60 * 60 * 1000
+const TOKEN_SALT_NAME = 'admin-token-salt'
 const fingerprintCache = new Map<string, string>()
 
 /**
  * Derives the short password fingerprint that admin tokens carry, so changing
- * the password revokes old tokens. scrypt makes a leaked token a slow start
- * for guessing the password; the result is cached per process.
+ * the password revokes old tokens. The salt is random and only the database
+ * stores it, so a token alone cannot be used to test password guesses
+ * offline. The result is cached per process.
  */
-export function adminFingerprint(password: string): string {
-  const cacheKey = hashKey(password)
+export function adminFingerprint(password: string, salt: string): string {
+  const cacheKey = hashKey(`${salt}:${password}`)
   let fingerprint = fingerprintCache.get(cacheKey)
   if (!fingerprint) {
-    fingerprint = scryptSync(password, 'laf-heartbeat-admin-token', 16).toString('hex')
+    fingerprint = scryptSync(password, salt, 16).toString('hex')
     fingerprintCache.set(cacheKey, fingerprint)
   }
   return fingerprint
 }
 
-/** Checks a parsed admin token payload (ctx.user) against the current password. */
-export function isAdminPayload(payload: unknown, settings: Settings, now: number): boolean {
+/**
+ * Reads the salt of admin token fingerprints, creating 32 random bytes on
+ * first use. The unique index on `name` makes replicas that create it at the
+ * same moment agree on one. Read from the database every time, never cached,
+ * so every replica always uses the stored salt.
+ */
+async function readTokenSalt(db: Database): Promise<string> {
+  const values = db.collection(SERVER_VALUES)
+  const read = async () => (expectOk(await values.where({ name: TOKEN_SALT_NAME }).getOne(), 'getOne salt').data as { value?: unknown } | null)?.value
+  const found = await read()
+  if (typeof found === 'string')
+    return found
+  try {
+    const result = await values.add({ name: TOKEN_SALT_NAME, value: randomBytes(32).toString('hex') })
+    if (!(result.error && isDuplicateKeyError(result.error)))
+      expectOk(result, 'add salt')
+  }
+  catch (error) {
+    if (!isDuplicateKeyError(error))
+      throw error
+  }
+  const created = await read()
+  if (typeof created !== 'string')
+    throw new Error('admin token salt is missing after creating it')
+  return created
+}
+
+/** Checks a parsed admin token payload (ctx.user) against the current password and the stored salt. */
+export function isAdminPayload(payload: unknown, settings: Settings, now: number, salt: string): boolean {
   if (settings.adminPassword === '' || !isPlainObject(payload))
     return false
   if (payload.sub !== ADMIN_SUBJECT || typeof payload.exp !== 'number' || payload.exp * 1000 <= now)
     return false
-  const expected = Buffer.from(adminFingerprint(settings.adminPassword))
+  const expected = Buffer.from(adminFingerprint(settings.adminPassword, salt))
   const actual = Buffer.from(typeof payload.fp === 'string' ? payload.fp : '')
   return actual.length === expected.length && timingSafeEqual(actual, expected)
 }
@@ -1014,20 +1095,31 @@ interface Call {
   db: Database
   input: Record<string, any>
   settings: Settings
-  requestId: string
   ip: string
   now: number
 }
 
-function isAdmin(call: Call): boolean {
-  return isAdminPayload(call.ctx.user, call.settings, call.now)
+/** Checks the request's admin token; reads the salt only for a token that claims to be an admin's. */
+async function isAdmin(call: Call): Promise<boolean> {
+  const payload = call.ctx.user
+  if (call.settings.adminPassword === '' || !isPlainObject(payload) || payload.sub !== ADMIN_SUBJECT)
+    return false
+  return isAdminPayload(payload, call.settings, call.now, await readTokenSalt(call.db))
+}
+
+function hasBearerToken(ctx: FunctionContext): boolean {
+  const header = (ctx.headers as Record<string, unknown> | undefined)?.authorization
+  return typeof header === 'string' && /^bearer\s+\S/i.test(header)
 }
 
 /** Loads the client named by `id`, requiring its key (or, when allowed, an admin token). */
 async function loadOwnedClient(call: Call, allowAdmin: boolean): Promise<{ doc: ClientDoc, byAdmin: boolean }> {
-  const byAdmin = allowAdmin && isAdmin(call)
-  if (!byAdmin && call.input.key === undefined)
+  const byAdmin = allowAdmin && await isAdmin(call)
+  if (!byAdmin && call.input.key === undefined) {
+    if (allowAdmin && hasBearerToken(call.ctx))
+      throw unauthorized('admin token is invalid or expired: log in again, or send the client key')
     throw unauthorized(allowAdmin ? 'key is required (or an admin token)' : 'key is required')
+  }
   const doc = await findClient(call.db, { _id: call.input.id })
   if (!doc)
     throw new ReplyError(ReplyCode.NotFound, 'no client with this id')
@@ -1045,12 +1137,13 @@ async function reloadRecord(call: Call, id: string): Promise<ClientRecord> {
 
 // ---- Actions ----
 
-function logInfo(requestId: string, message: string): void {
-  console.log(`[${requestId}] ${message}`)
+// No request id prefix: Laf's function log stores the request id with every line, and so does the local runtime.
+function logInfo(message: string): void {
+  console.log(message)
 }
 
-function logError(requestId: string, message: string, error?: unknown): void {
-  console.error(`[${requestId}] ${message}`, error instanceof Error ? (error.stack ?? error.message) : (error ?? ''))
+function logError(message: string, error?: unknown): void {
+  console.error(message, error instanceof Error ? (error.stack ?? error.message) : (error ?? ''))
 }
 
 /** Returns server info. `active` counts activated clients (state 1 or 2) that are not paused, the ones the sweep watches. */
@@ -1099,7 +1192,7 @@ async function signup(call: Call) {
     await call.db.collection(CLIENTS).where({ _id: id }).remove()
     throw full
   }
-  logInfo(call.requestId, `client ${id} registered (${hostOf(doc.clientUrl)})`)
+  logInfo(`client ${id} registered (${hostOf(doc.clientUrl)})`)
   return { client: toClientRecord({ ...doc, _id: id }), key }
 }
 
@@ -1126,8 +1219,10 @@ async function activate(call: Call) {
     return toClientRecord(doc)
   await verifyClient(doc, call.settings.allowPrivateUrls)
   const now = Date.now()
-  await updateClients(call.db, { _id: doc._id, state: 0 }, { state: 1, watchedSince: now, errorCount: 0, noticeCount: 0, noticeFailures: 0 })
-  logInfo(call.requestId, `client ${doc._id} activated (${hostOf(doc.clientUrl)})`)
+  // Concurrent activations all pass the check, but only one update matches state 0, and only that one logs.
+  const activated = await updateClients(call.db, { _id: doc._id, state: 0 }, { state: 1, watchedSince: now, errorCount: 0, noticeCount: 0, noticeFailures: 0 })
+  if (activated > 0)
+    logInfo(`client ${doc._id} activated (${hostOf(doc.clientUrl)})`)
   return reloadRecord(call, doc._id)
 }
 
@@ -1168,7 +1263,7 @@ export function describeVerifyProblem(response: FetchResult, expectedSignature: 
     return `the client function did not return JSON: ${URL_HINT}`
   }
   if (reply.code !== ReplyCode.Ok) {
-    const message = typeof reply.message === 'string' ? reply.message.replace(/\p{Cc}/gu, ' ').slice(0, 200) : 'no message'
+    const message = typeof reply.message === 'string' ? reply.message.replace(UNPRINTABLE, ' ').slice(0, 200) : 'no message'
     return `the client function rejected the check (code ${String(reply.code).slice(0, 10)}): ${message}`
   }
   const signature = isPlainObject(reply.data) ? reply.data.signature : undefined
@@ -1177,7 +1272,12 @@ export function describeVerifyProblem(response: FetchResult, expectedSignature: 
   return null
 }
 
-/** Pauses or resumes; resuming measures the next late judgement from now, so it cannot raise an old alarm. */
+/**
+ * Pauses or resumes. Resuming measures the next late judgement from now, so
+ * it cannot raise an old alarm. It keeps noticeCount: a pause does not end a
+ * silence, so its notices still count against noticeMax and a heartbeat
+ * still owes the recovery notice.
+ */
 async function toggle(call: Call) {
   const { doc, byAdmin } = await loadOwnedClient(call, true)
   if (doc.state === 0)
@@ -1187,10 +1287,10 @@ async function toggle(call: Call) {
     const now = Date.now()
     const changes = paused
       ? { paused: true }
-      : { paused: false, watchedSince: now, errorCount: 0, noticeCount: 0, noticeFailures: 0 }
+      : { paused: false, watchedSince: now, errorCount: 0, noticeFailures: 0 }
     // Conditional on the paused value read, so two toggles that read the same value flip the client once.
-    await updateClients(call.db, { _id: doc._id, paused: doc.paused }, changes)
-    logInfo(call.requestId, `client ${doc._id} ${paused ? 'paused' : 'resumed'} by ${byAdmin ? 'admin' : 'owner'}`)
+    if (await updateClients(call.db, { _id: doc._id, paused: doc.paused }, changes) > 0)
+      logInfo(`client ${doc._id} ${paused ? 'paused' : 'resumed'} by ${byAdmin ? 'admin' : 'owner'}`)
   }
   return reloadRecord(call, doc._id)
 }
@@ -1205,14 +1305,14 @@ async function update(call: Call) {
     Object.assign(changes, { noticeFailures: 0, recoveryFailures: 0, lastNoticeError: null })
   }
   await updateClients(call.db, { _id: doc._id }, changes)
-  logInfo(call.requestId, `client ${doc._id} settings changed by ${byAdmin ? 'admin' : 'owner'}: ${Object.keys(payload).join(', ')}`)
+  logInfo(`client ${doc._id} settings changed by ${byAdmin ? 'admin' : 'owner'}: ${Object.keys(payload).join(', ')}`)
   return reloadRecord(call, doc._id)
 }
 
 async function remove(call: Call) {
   const { doc, byAdmin } = await loadOwnedClient(call, true)
   expectOk(await call.db.collection(CLIENTS).where({ _id: doc._id }).remove(), 'remove')
-  logInfo(call.requestId, `client ${doc._id} removed by ${byAdmin ? 'admin' : 'owner'}`)
+  logInfo(`client ${doc._id} removed by ${byAdmin ? 'admin' : 'owner'}`)
   return undefined
 }
 
@@ -1233,7 +1333,7 @@ async function receive(call: Call) {
     throw forbidden('client is not activated: activate it in the console first')
   if (!await recordHeartbeat(call.db, doc, Date.now()))
     throw unauthorized(UNKNOWN_KEY)
-  logInfo(call.requestId, `heartbeat from ${doc._id} (${hostOf(doc.clientUrl)})`)
+  logInfo(`heartbeat from ${doc._id} (${hostOf(doc.clientUrl)})`)
   return { state: 2, paused: doc.paused }
 }
 
@@ -1241,21 +1341,28 @@ async function receive(call: Call) {
  * Stamps a heartbeat and resets the counters. The first update only matches
  * while a down notice has been delivered in this silence, and it resets
  * noticeCount, so a recovery notice is scheduled once however many beats
- * arrive together. Returns false when the client is gone.
+ * arrive together. Otherwise, unless a recovery notice is still pending, the
+ * beat records the silence it ends, because a down notice that is still on
+ * its way makes recordDeliveries schedule the recovery notice later.
+ * Returns false when the client is gone.
  */
 async function recordHeartbeat(db: Database, doc: ClientDoc, now: number): Promise<boolean> {
   const _ = db.command
+  const activated = { _id: doc._id, state: _.in([1, 2]) }
   const beat = { state: 2, updatedAt: now, watchedSince: now, errorCount: 0, noticeCount: 0, noticeFailures: 0 }
-  const recovered = await updateClients(db, { _id: doc._id, state: _.in([1, 2]), noticeCount: _.gt(0) }, {
+  const outageMs = now - (doc.updatedAt ?? doc.watchedSince ?? now)
+  const recovered = await updateClients(db, { ...activated, noticeCount: _.gt(0) }, {
     ...beat,
     recoveryPending: true,
     recoveryFailures: 0,
-    outageMs: now - (doc.updatedAt ?? doc.watchedSince ?? now),
+    outageMs,
     outageNotices: doc.noticeCount,
   })
   if (recovered > 0)
     return true
-  return await updateClients(db, { _id: doc._id, state: _.in([1, 2]) }, beat) > 0
+  if (await updateClients(db, { ...activated, recoveryPending: false }, { ...beat, outageMs, outageNotices: 0 }) > 0)
+    return true
+  return await updateClients(db, activated, beat) > 0
 }
 
 const ADMIN_DISABLED = 'admin login is disabled: set HEARTBEAT_ADMIN_PASSWORD on the server to enable it'
@@ -1265,19 +1372,25 @@ async function login(call: Call) {
     throw forbidden(ADMIN_DISABLED)
   const limitName = `login:${call.ip}`
   const buckets = rateBuckets()
+  const totals = rateBuckets('total')
   const wait = rateLimitWait(buckets, limitName, LOGIN_FAILURE_LIMIT, call.now)
   if (wait > 0)
     throw new ReplyError(ReplyCode.TooManyRequests, `too many failed logins, try again in ${wait} s`)
+  const totalWait = rateLimitWait(totals, 'login', LOGIN_TOTAL_FAILURE_LIMIT, call.now)
+  if (totalWait > 0)
+    throw new ReplyError(ReplyCode.TooManyRequests, `too many failed logins on this server, try again in ${totalWait} s`)
   const expected = createHash('sha256').update(call.settings.adminPassword).digest()
   const actual = createHash('sha256').update(call.input.password as string).digest()
   if (!timingSafeEqual(expected, actual)) {
     recordRateHit(buckets, limitName, LOGIN_WINDOW_MS, call.now)
-    logInfo(call.requestId, `admin login failed from ${call.ip}`)
+    recordRateHit(totals, 'login', LOGIN_WINDOW_MS, call.now)
+    logInfo(`admin login failed from ${call.ip}`)
     throw unauthorized('wrong password')
   }
   const expiresAt = call.now + ADMIN_TOKEN_LIFETIME_MS
-  const token = cloud.getToken({ sub: ADMIN_SUBJECT, fp: adminFingerprint(call.settings.adminPassword), exp: Math.floor(expiresAt / 1000) })
-  logInfo(call.requestId, `admin login from ${call.ip}`)
+  const fingerprint = adminFingerprint(call.settings.adminPassword, await readTokenSalt(call.db))
+  const token = cloud.getToken({ sub: ADMIN_SUBJECT, fp: fingerprint, exp: Math.floor(expiresAt / 1000) })
+  logInfo(`admin login from ${call.ip}`)
   return { token, expiresAt }
 }
 
@@ -1288,7 +1401,7 @@ function escapeRegex(text: string): string {
 async function list(call: Call) {
   if (call.settings.adminPassword === '')
     throw forbidden(ADMIN_DISABLED)
-  if (!isAdmin(call))
+  if (!await isAdmin(call))
     throw unauthorized('admin token is missing, invalid or expired: log in again')
   const page: number = call.input.page ?? 1
   const pageSize: number = call.input.pageSize ?? 20
@@ -1338,8 +1451,15 @@ interface Delivery {
   reason: string | null
 }
 
+interface LeasedDeliveries {
+  lease: string
+  leasedIds: string[]
+  deliveries: Delivery[]
+}
+
 /**
- * Judges every activated, unpaused client once per sweep interval. The
+ * Judges every activated, unpaused client, each at most once per sweep slot
+ * and never twice within half an interval (see judgeableClauses). The
  * number of database round trips does not depend on the number of clients,
  * and it is 19 at most. They are one insert to claim the interval, one
  * cleanup of old sweeps, one removal of expired registrations, two reads of due clients, two for the notice lease and one to
@@ -1396,11 +1516,13 @@ async function sweep(db: Database, slot: number, now: number, settings: Settings
   const judged = due.map(doc => ({ doc, decision: decideSweep(doc, now, settings) }))
   const idsWhere = (test: (decision: SweepDecision) => boolean) => judged.filter(entry => test(entry.decision)).map(entry => entry.doc._id)
 
-  const counted = await countErrors(db, idsWhere(decision => decision.incrementError), cutoff)
+  const counted = await countErrors(db, idsWhere(decision => decision.incrementError), cutoff, now, settings)
   await dropRecoveries(db, idsWhere(decision => decision.dropRecovery))
   const targets = idsWhere(decision => decision.sendNotice || decision.sendRecovery)
-  const deliveries = await deliverNotices(db, targets, now, settings)
+  const { lease, leasedIds, deliveries } = await deliverNotices(db, targets, now, settings)
   await recordDeliveries(db, deliveries, cutoff, now)
+  // Released only after the counters are recorded: a sweep that leased in between would re-read old counters and send again.
+  await releaseLease(db, lease, leasedIds)
   return {
     slot,
     checked: due.length,
@@ -1447,8 +1569,12 @@ async function findDueClients(db: Database, cutoff: number): Promise<ClientDoc[]
   return [...found.values()]
 }
 
-/** Adds 1 to errorCount; the conditions skip a client whose heartbeat, resume or new errorMax landed after the read. */
-async function countErrors(db: Database, ids: string[], cutoff: number): Promise<number> {
+/**
+ * Adds 1 to errorCount. The conditions skip a client whose heartbeat, resume
+ * or new errorMax landed after the read, or that another sweep judged less
+ * than half an interval ago.
+ */
+async function countErrors(db: Database, ids: string[], cutoff: number, now: number, settings: Settings): Promise<number> {
   if (ids.length === 0)
     return 0
   const _ = db.command
@@ -1458,7 +1584,8 @@ async function countErrors(db: Database, ids: string[], cutoff: number): Promise
     paused: false,
     watchedSince: _.lt(cutoff),
     $expr: { $lt: ['$errorCount', '$errorMax'] },
-  }, { errorCount: _.inc(1) })
+    $or: judgeableClauses(now, settings),
+  }, { errorCount: _.inc(1), lastJudgedAt: now })
 }
 
 async function dropRecoveries(db: Database, ids: string[]): Promise<void> {
@@ -1470,16 +1597,17 @@ async function dropRecoveries(db: Database, ids: string[]): Promise<void> {
  * Leases the target clients to this sweep, re-reads and re-judges them, and
  * delivers the notices that are still due, 8 at a time. The lease keeps an
  * overlapping sweep (a slow one from the previous interval) from sending the
- * same notice.
+ * same notice, so the caller releases it only after recording the deliveries.
  */
-async function deliverNotices(db: Database, ids: string[], now: number, settings: Settings): Promise<Delivery[]> {
+async function deliverNotices(db: Database, ids: string[], now: number, settings: Settings): Promise<LeasedDeliveries> {
   if (ids.length === 0)
-    return []
+    return { lease: '', leasedIds: [], deliveries: [] }
   const _ = db.command
   const lease = randomBytes(8).toString('hex')
   const leaseMs = (Math.ceil(ids.length / NOTICE_CONCURRENCY) + 1) * (NOTICE_TIMEOUT_MS + 1000)
-  // Raw operators inside $or: database-ql passes `$`-keys through unchanged but does not encode commands inside them.
-  await updateClients(db, { _id: _.in(ids), $or: [{ noticeLease: null }, { noticeLeaseUntil: { $lt: now } }] }, { noticeLease: lease, noticeLeaseUntil: now + leaseMs })
+  // Raw operators inside $and and $or: database-ql passes `$`-keys through unchanged but does not encode commands inside them.
+  const leaseFree = [{ noticeLease: null }, { noticeLeaseUntil: { $lt: now } }]
+  await updateClients(db, { _id: _.in(ids), $and: [{ $or: leaseFree }, { $or: judgeableClauses(now, settings) }] }, { noticeLease: lease, noticeLeaseUntil: now + leaseMs, lastJudgedAt: now })
   const leased = expectOk(await db.collection(CLIENTS).where({ _id: _.in(ids), noticeLease: lease }).limit(ids.length).get(), 'get leased clients').data as ClientDoc[]
   const jobs: { doc: ClientDoc, kind: NoticeKind }[] = []
   for (const doc of leased) {
@@ -1490,8 +1618,12 @@ async function deliverNotices(db: Database, ids: string[], now: number, settings
       jobs.push({ doc, kind: 'down' })
   }
   const deliveries = await mapBounded(jobs, NOTICE_CONCURRENCY, job => deliverNotice(job.doc, job.kind, now, settings))
-  await updateClients(db, { _id: _.in(leased.map(doc => doc._id)), noticeLease: lease }, { noticeLease: null, noticeLeaseUntil: null })
-  return deliveries
+  return { lease, leasedIds: leased.map(doc => doc._id), deliveries }
+}
+
+async function releaseLease(db: Database, lease: string, ids: string[]): Promise<void> {
+  if (ids.length > 0)
+    await updateClients(db, { _id: db.command.in(ids), noticeLease: lease }, { noticeLease: null, noticeLeaseUntil: null })
 }
 
 async function mapBounded<T, R>(items: T[], limit: number, run: (item: T) => Promise<R>): Promise<R[]> {
@@ -1540,8 +1672,9 @@ async function recordDeliveries(db: Database, deliveries: Delivery[], cutoff: nu
     const counted = await updateClients(db, { _id: _.in(downIds), watchedSince: _.lt(cutoff) }, { ...delivered, noticeCount: _.inc(1), noticeFailures: 0 })
     // A heartbeat landed while the notice was on its way: the owner got "down", so owe them "up".
     // updatedAt distinguishes a heartbeat from a resume, which also moves watchedSince.
+    // The heartbeat stored the silence's length and the notices before this one, so this adds one and keeps the length.
     if (counted < downIds.length)
-      await updateClients(db, { _id: _.in(downIds), updatedAt: _.gte(cutoff) }, { ...delivered, recoveryPending: true, recoveryFailures: 0, outageMs: null, outageNotices: 1 })
+      await updateClients(db, { _id: _.in(downIds), updatedAt: _.gte(cutoff) }, { ...delivered, recoveryPending: true, recoveryFailures: 0, outageNotices: _.inc(1) })
   }
   const upIds = idsOf('up')
   if (upIds.length > 0)
@@ -1600,7 +1733,7 @@ export function readAction(query: unknown, body: unknown): ActionName {
   if (action === undefined || action === '')
     throw invalid(`action is required: one of ${valid}`)
   if (!Object.hasOwn(ACTION_INPUTS, action))
-    throw invalid(`unknown action ${action.slice(0, 50)}: use one of ${valid}`)
+    throw invalid(`unknown action ${showText(action)}: use one of ${valid}`)
   return action as ActionName
 }
 
@@ -1617,7 +1750,7 @@ export function readInput(action: ActionName, method: string, query: unknown, bo
     return queryFields
   const extra = Object.keys(queryFields).find(name => name !== 'action')
   if (extra !== undefined)
-    throw invalid(`unknown query parameter ${extra.slice(0, 50)}: send fields in the JSON body`)
+    throw invalid(`unknown query parameter ${showText(extra)}: send fields in the JSON body`)
   return body ?? {}
 }
 
@@ -1625,15 +1758,21 @@ export function readInput(action: ActionName, method: string, query: unknown, bo
  * Returns the caller's address for rate limits. Behind Laf's gateway the
  * peer is the proxy, so this trusts x-real-ip and then the last
  * x-forwarded-for entry.
- * NOTE: a client can forge these headers where no proxy overwrites them, which only weakens the best-effort limits.
+ * NOTE: a client can forge these headers where no proxy overwrites them. It
+ * then escapes the per-address limits and can use up another address's
+ * login limit. The total limit on failed logins still caps password guessing.
  */
 function clientIp(ctx: FunctionContext): string {
+  return showText(readClientAddress(ctx), 64)
+}
+
+function readClientAddress(ctx: FunctionContext): string {
   const headers = (ctx.headers ?? {}) as Record<string, string | string[] | undefined>
   const realIp = headers['x-real-ip']
-  if (typeof realIp === 'string' && realIp !== '')
+  if (typeof realIp === 'string' && realIp.trim() !== '')
     return realIp.trim()
   const forwarded = headers['x-forwarded-for']
-  if (typeof forwarded === 'string' && forwarded !== '')
+  if (typeof forwarded === 'string' && forwarded.trim() !== '')
     return forwarded.split(',').at(-1)!.trim()
   return ctx.request?.socket?.remoteAddress ?? 'unknown'
 }
@@ -1650,7 +1789,9 @@ function reply(ctx: FunctionContext, code: ReplyCodeValue, data?: unknown, messa
 
 /** Handles one request: validates, runs the action, and maps errors to replies. A 500 carries only the request id. */
 export async function handleRequest(ctx: FunctionContext) {
+  // Without ctx.requestId no log line carries an id, so the error log names the one made here.
   const requestId = String(ctx.requestId ?? randomBytes(8).toString('hex'))
+  const logId = ctx.requestId === undefined ? ` (request id ${requestId})` : ''
   let action: ActionName | undefined
   try {
     const settings = readSettings(process.env)
@@ -1659,20 +1800,20 @@ export async function handleRequest(ctx: FunctionContext) {
     const input = validateInput(action, readInput(action, method, ctx.query, ctx.body), settings)
     const db = database()
     await ensureIndexes(db)
-    const call: Call = { ctx, db, input, settings, requestId, ip: clientIp(ctx), now: Date.now() }
+    const call: Call = { ctx, db, input, settings, ip: clientIp(ctx), now: Date.now() }
     const data = await ACTION_HANDLERS[action](call)
     return reply(ctx, ReplyCode.Ok, data)
   }
   catch (error) {
     if (error instanceof ReplyError) {
       // Reply messages name fields and hosts but never carry a key, token or password.
-      logInfo(requestId, `${action ?? 'request'} rejected from ${clientIp(ctx)}: ${error.code} ${error.message}`)
+      logInfo(`${action ?? 'request'} rejected from ${clientIp(ctx)}: ${error.code} ${error.message}`)
       return reply(ctx, error.code, undefined, error.message)
     }
     if (error instanceof SettingsError)
-      logError(requestId, `invalid setting: ${error.message}`)
+      logError(`invalid setting: ${error.message}${logId}`)
     else
-      logError(requestId, 'request failed:', error)
+      logError(`request failed${logId}:`, error)
     return { ...reply(ctx, ReplyCode.InternalError, undefined, 'internal error'), requestId }
   }
 }

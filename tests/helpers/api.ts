@@ -8,6 +8,8 @@ export interface CallOptions {
   query?: Record<string, string>
   /** Sends the action only in the body, as laf-client-sdk's invoke does. */
   actionInBody?: boolean
+  /** Extra request headers, for example a forged x-real-ip. */
+  headers?: Record<string, string>
 }
 
 export interface CallResult {
@@ -28,7 +30,7 @@ export async function callAction(server: ServerApp | string, action: string, bod
   for (const [name, value] of Object.entries(options.query ?? {}))
     url.searchParams.set(name, value)
   const method = options.method ?? 'POST'
-  const headers: Record<string, string> = {}
+  const headers: Record<string, string> = { ...options.headers }
   if (options.token)
     headers.authorization = `Bearer ${options.token}`
   let payload: string | undefined

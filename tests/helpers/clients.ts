@@ -1,7 +1,7 @@
 import type { ClientRecord, UpdatePayload } from '../../types/api'
 import type { ServerApp, Stack } from './stack'
 import { expectOk } from './api'
-import { SERVER_TRIGGER } from './stack'
+import { noteSweepEnded, SERVER_TRIGGER } from './stack'
 
 export interface TestClient {
   id: string
@@ -33,6 +33,11 @@ export async function fetchRecord(server: ServerApp, client: TestClient): Promis
 }
 
 /** Runs one sweep through the server's trigger function, as Laf's cron does. */
-export function sweep(server: ServerApp): Promise<any> {
-  return server.app.runTrigger(SERVER_TRIGGER)
+export async function sweep(server: ServerApp): Promise<any> {
+  try {
+    return await server.app.runTrigger(SERVER_TRIGGER)
+  }
+  finally {
+    noteSweepEnded()
+  }
 }

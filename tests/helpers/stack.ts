@@ -27,6 +27,8 @@ export const SWEEP_INTERVAL_MS = 1000
 export interface ServerApp {
   app: LafApp
   dataDir: string
+  /** Folder the functions are served from: FUNCTIONS_DIR, or one made by makeSweepFunctionsDir. */
+  functionsDir: string
   env: Record<string, string>
   logs: string[]
   /** URL of the server function. */
@@ -60,13 +62,13 @@ export function removeTempDirs(): void {
     rmSync(dir, { recursive: true, force: true })
 }
 
-/** Starts an app that serves only the server function and its trigger, on a random port. */
-export async function startServerApp(env: Record<string, string> = FAST_SERVER_ENV, dataDir = makeTempDir('heartbeat-server-')): Promise<ServerApp> {
+/** Starts an app that serves the server function, its trigger and any extra functions of `functionsDir`, on a random port. */
+export async function startServerApp(env: Record<string, string> = FAST_SERVER_ENV, dataDir = makeTempDir('heartbeat-server-'), functionsDir = FUNCTIONS_DIR, extraFunctions: string[] = []): Promise<ServerApp> {
   const logs: string[] = []
   const app = await startApp({
     name: 'heartbeat-server',
-    functionsDir: FUNCTIONS_DIR,
-    only: [SERVER_FUNCTION, SERVER_TRIGGER],
+    functionsDir,
+    only: [SERVER_FUNCTION, SERVER_TRIGGER, ...extraFunctions],
     port: 0,
     dataDir,
     env,
@@ -74,12 +76,12 @@ export async function startServerApp(env: Record<string, string> = FAST_SERVER_E
     watch: false,
     log: line => logs.push(line),
   })
-  return { app, dataDir, env, logs, url: app.functionUrl(SERVER_FUNCTION) }
+  return { app, dataDir, functionsDir, env, logs, url: app.functionUrl(SERVER_FUNCTION) }
 }
 
 /** Starts a server app and a client app, two separate "Laf instances" on 127.0.0.1. */
-export async function startStack(serverEnv: Record<string, string> = FAST_SERVER_ENV): Promise<Stack> {
-  const server = await startServerApp({ ...serverEnv })
+export async function startStack(serverEnv: Record<string, string> = FAST_SERVER_ENV, functionsDir = FUNCTIONS_DIR, extraFunctions: string[] = []): Promise<Stack> {
+  const server = await startServerApp({ ...serverEnv }, undefined, functionsDir, extraFunctions)
   const clientLogs: string[] = []
   const clientEnv: Record<string, string> = { HEARTBEAT_SERVER_URL: server.url }
   const client = await startApp({
@@ -101,7 +103,7 @@ export async function startStack(serverEnv: Record<string, string> = FAST_SERVER
     restartServer: async () => {
       await stack.server.app.close()
       const port = new URL(stack.server.url).port
-      stack.server = await startServerApp(stack.server.env, stack.server.dataDir)
+      stack.server = await startServerApp(stack.server.env, stack.server.dataDir, stack.server.functionsDir, extraFunctions)
       // The client keeps sending to the old port unless its environment names the new one.
       if (new URL(stack.server.url).port !== port)
         clientEnv.HEARTBEAT_SERVER_URL = stack.server.url
@@ -117,14 +119,22 @@ export function sleep(ms: number): Promise<void> {
   return new Promise(resolve => setTimeout(resolve, ms))
 }
 
+let lastSweepEndedAt = 0
+
+/** Notes that a sweep ended now, so the next wait leaves the half interval that the server requires between two judgements of a client. */
+export function noteSweepEnded(): void {
+  lastSweepEndedAt = Date.now()
+}
+
 /**
- * Waits until 20 ms into the first sweep slot that starts after both `time`
- * and now, so the sweeps a test runs next share one fresh slot that no
- * earlier sweep used. Slots of the 1 s interval start at x.500 s because the
- * server shifts them by half an interval.
+ * Waits until 20 ms into the first sweep slot that starts after `time`, after
+ * now and at least half an interval after the last sweep ended. The sweeps a
+ * test runs next then share one fresh slot that no earlier sweep used, and
+ * the server judges their clients again. Slots of the 1 s interval start at
+ * x.500 s because the server shifts them by half an interval.
  */
 export async function waitForSlotAfter(time: number): Promise<void> {
-  const from = Math.max(time, Date.now())
+  const from = Math.max(time, Date.now(), lastSweepEndedAt + SWEEP_INTERVAL_MS / 2)
   const slotStart = (Math.floor((from + SWEEP_INTERVAL_MS / 2) / SWEEP_INTERVAL_MS) + 1) * SWEEP_INTERVAL_MS - SWEEP_INTERVAL_MS / 2
   await sleep(slotStart + 20 - Date.now())
 }

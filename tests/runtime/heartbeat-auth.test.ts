@@ -1,9 +1,9 @@
 import type { CallOptions } from '../helpers/api'
 import type { TestClient } from '../helpers/clients'
 import type { ServerApp, Stack } from '../helpers/stack'
+import { scryptSync } from 'node:crypto'
 import jwt from 'jsonwebtoken'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { adminFingerprint } from '../../laf-cloud/functions/__heartbeat_server_test'
 import { callAction, expectOk, replyLog } from '../helpers/api'
 import { registerClient } from '../helpers/clients'
 import { ADMIN_PASSWORD, FAST_SERVER_ENV, removeTempDirs, SERVER_SECRET, startServerApp, startStack } from '../helpers/stack'
@@ -13,6 +13,7 @@ const UNKNOWN_KEY = 'unknown key: check HEARTBEAT_SERVER_KEY in the client funct
 const NO_KEY = 'key is required (or an admin token)'
 const WRONG_OWNER = 'key does not match this client'
 const NO_ADMIN = 'admin token is missing, invalid or expired: log in again'
+const BAD_ADMIN = 'admin token is invalid or expired: log in again, or send the client key'
 
 function signToken(payload: Record<string, unknown>, secret = SERVER_SECRET): string {
   return jwt.sign(payload, secret)
@@ -20,14 +21,21 @@ function signToken(payload: Record<string, unknown>, secret = SERVER_SECRET): st
 
 const inAnHour = () => Math.floor(Date.now() / 1000) + 3600
 
+/** The fingerprint that the server's real admin tokens carry; read from a login's token, because only the server's database stores its salt. */
+let fingerprint = ''
+
+function fingerprintOf(token: string): string {
+  return (jwt.decode(token) as { fp: string }).fp
+}
+
 /** Admin-looking tokens that must all fail: each breaks one rule. */
 const BAD_TOKENS: [string, () => string][] = [
-  ['wrong secret', () => signToken({ sub: 'heartbeat-admin', fp: adminFingerprint(ADMIN_PASSWORD), exp: inAnHour() }, 'not-the-server-secret')],
-  ['expired', () => signToken({ sub: 'heartbeat-admin', fp: adminFingerprint(ADMIN_PASSWORD), exp: Math.floor(Date.now() / 1000) - 10 })],
-  ['old password', () => signToken({ sub: 'heartbeat-admin', fp: adminFingerprint('previous password'), exp: inAnHour() })],
-  ['other subject', () => signToken({ sub: 'someone', fp: adminFingerprint(ADMIN_PASSWORD), exp: inAnHour() })],
-  ['no expiry', () => signToken({ sub: 'heartbeat-admin', fp: adminFingerprint(ADMIN_PASSWORD) })],
-  ['unsigned', () => jwt.sign({ sub: 'heartbeat-admin', fp: adminFingerprint(ADMIN_PASSWORD), exp: inAnHour() }, '', { algorithm: 'none' })],
+  ['wrong secret', () => signToken({ sub: 'heartbeat-admin', fp: fingerprint, exp: inAnHour() }, 'not-the-server-secret')],
+  ['expired', () => signToken({ sub: 'heartbeat-admin', fp: fingerprint, exp: Math.floor(Date.now() / 1000) - 10 })],
+  ['unsalted fingerprint', () => signToken({ sub: 'heartbeat-admin', fp: scryptSync(ADMIN_PASSWORD, 'laf-heartbeat-admin-token', 16).toString('hex'), exp: inAnHour() })],
+  ['other subject', () => signToken({ sub: 'someone', fp: fingerprint, exp: inAnHour() })],
+  ['no expiry', () => signToken({ sub: 'heartbeat-admin', fp: fingerprint })],
+  ['unsigned', () => jwt.sign({ sub: 'heartbeat-admin', fp: fingerprint, exp: inAnHour() }, '', { algorithm: 'none' })],
   ['garbage', () => 'not.a.jwt'],
 ]
 
@@ -56,6 +64,7 @@ describe('unauthorised calls', () => {
     const signup = await expectOk(stack.server, 'signup', { clientUrl: `${stack.clientUrl}?c=registered` })
     registered = { id: signup.client.id, key: signup.key, clientUrl: signup.client.clientUrl }
     token = (await expectOk(stack.server, 'login', { password: ADMIN_PASSWORD })).token
+    fingerprint = fingerprintOf(token)
   })
 
   afterAll(async () => {
@@ -96,7 +105,7 @@ describe('unauthorised calls', () => {
   it.each(ownerActions.flatMap(([action, extra]) => BAD_TOKENS.map(([name, make]) => [action, extra, name, make] as const)))(
     '%s with token %s',
     async (action, extra, _name, make) => {
-      await expectRejected(action, { id: live.id, ...extra }, { status: 401, code: 40100, message: NO_KEY }, { token: make() })
+      await expectRejected(action, { id: live.id, ...extra }, { status: 401, code: 40100, message: BAD_ADMIN }, { token: make() })
     },
   )
 
@@ -155,6 +164,20 @@ describe('unauthorised calls', () => {
 
   it('login with wrong password', async () => {
     await expectRejected('login', { password: 'not the password' }, { status: 401, code: 40100, message: 'wrong password' })
+  })
+
+  it('list with a NUL in q', async () => {
+    await expectRejected('list', { q: 'a\u0000b' }, { status: 400, code: 40000, message: 'q must not contain control characters' }, { token })
+  })
+
+  it('unknown names forge no log line', async () => {
+    const forged = 'INFO [0] heartbeat from forged-client'
+    await expectRejected(`x\n${forged}`, {}, { status: 400, code: 40000, message: `unknown action "x\\n${forged}": use one of getInfo, fetch, signup, active, toggle, update, remove, receive, login, list` })
+    await expectRejected('receive', { [`a\n${forged}`]: 1 }, { status: 400, code: 40000, message: `unknown field "a\\n${forged}"` })
+    const lines = stack.server.logs.filter(line => line.includes('heartbeat from forged'))
+    expect(lines).toHaveLength(2)
+    for (const line of lines)
+      expect(line).not.toMatch(/[\r\n]/)
   })
 
   it('login with operator password', async () => {
@@ -248,6 +271,11 @@ describe('unauthorised calls', () => {
     }
   })
 
+  it('log lines carry one request id', () => {
+    const line = stack.server.logs.find(entry => entry.includes(`heartbeat from ${live.id}`))!
+    expect(line.match(/\[[0-9a-f]{8}-[0-9a-f-]{27}\]/g)).toHaveLength(1)
+  })
+
   it('function logs leak no key', () => {
     // The runtime's access log prints request URLs, so only the function's own lines are checked; keys belong in POST bodies.
     const logs = stack.server.logs.filter(line => line.includes('[__heartbeat_server_')).join('\n')
@@ -281,6 +309,70 @@ describe('admin login limits', () => {
   })
 })
 
+describe('login limit across addresses', () => {
+  let server: ServerApp
+
+  beforeAll(async () => {
+    server = await startServerApp()
+  })
+
+  afterAll(async () => {
+    await server.app.close()
+    removeTempDirs()
+  })
+
+  it('caps failed logins from forged addresses', async () => {
+    for (let attempt = 0; attempt < 30; attempt++) {
+      const reply = await callAction(server, 'login', { password: 'guess' }, { headers: { 'x-real-ip': `198.51.100.${attempt}` } })
+      expect(reply.body.code).toBe(40100)
+    }
+    const limited = await callAction(server, 'login', { password: ADMIN_PASSWORD }, { headers: { 'x-real-ip': '203.0.113.7' } })
+    expect(limited.status).toBe(429)
+    expect(limited.body.code).toBe(42900)
+    expect(limited.body.message).toMatch(/^too many failed logins on this server, try again in \d+ s$/)
+  })
+})
+
+describe('admin tokens', () => {
+  let first: ServerApp
+  let second: ServerApp
+
+  beforeAll(async () => {
+    first = await startServerApp({ ...FAST_SERVER_ENV })
+    second = await startServerApp({ ...FAST_SERVER_ENV })
+  })
+
+  afterAll(async () => {
+    await Promise.all([first.app.close(), second.app.close()])
+    removeTempDirs()
+  })
+
+  it('salt differs per server', async () => {
+    const one = (await expectOk(first, 'login', { password: ADMIN_PASSWORD })).token
+    const again = (await expectOk(first, 'login', { password: ADMIN_PASSWORD })).token
+    const other = (await expectOk(second, 'login', { password: ADMIN_PASSWORD })).token
+    expect(fingerprintOf(again)).toBe(fingerprintOf(one))
+    expect(fingerprintOf(other)).not.toBe(fingerprintOf(one))
+    expect(fingerprintOf(one)).not.toBe(scryptSync(ADMIN_PASSWORD, 'laf-heartbeat-admin-token', 16).toString('hex'))
+  })
+
+  it('password change revokes tokens', async () => {
+    const token = (await expectOk(first, 'login', { password: ADMIN_PASSWORD })).token
+    expect((await expectOk(first, 'list', {}, { token })).total).toBe(0)
+    first.env.HEARTBEAT_ADMIN_PASSWORD = 'a new admin password'
+    try {
+      const reply = await callAction(first, 'list', {}, { token })
+      expect(reply.status).toBe(401)
+      expect(reply.body).toEqual({ code: 40100, message: NO_ADMIN })
+      const renewed = (await expectOk(first, 'login', { password: 'a new admin password' })).token
+      expect((await expectOk(first, 'list', {}, { token: renewed })).total).toBe(0)
+    }
+    finally {
+      first.env.HEARTBEAT_ADMIN_PASSWORD = ADMIN_PASSWORD
+    }
+  })
+})
+
 describe('admin disabled', () => {
   let server: ServerApp
 
@@ -301,7 +393,7 @@ describe('admin disabled', () => {
   })
 
   it('rejects list', async () => {
-    const forged = signToken({ sub: 'heartbeat-admin', fp: adminFingerprint(ADMIN_PASSWORD), exp: inAnHour() })
+    const forged = signToken({ sub: 'heartbeat-admin', fp: 'f'.repeat(32), exp: inAnHour() })
     const reply = await callAction(server, 'list', {}, { token: forged })
     expect(reply.status).toBe(403)
     expect(reply.body.code).toBe(40300)

@@ -5,8 +5,9 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { dueClientQueries } from '../../laf-cloud/functions/__heartbeat_server_test'
 import { callAction, expectOk } from '../helpers/api'
 import { fetchRecord, registerClient, sweep } from '../helpers/clients'
+import { makeSweepFunctionsDir, openHookedDatabase, SWEEP_WITH_FUNCTION, sweepWith, updatesField } from '../helpers/direct-sweep'
 import { startSink } from '../helpers/sink'
-import { FAST_SERVER_ENV, removeTempDirs, SERVER_TRIGGER, startStack, waitForNextSlot, waitForSlotAfter, waitUntilLate } from '../helpers/stack'
+import { FAST_SERVER_ENV, LATE_MS, removeTempDirs, SERVER_TRIGGER, startStack, SWEEP_INTERVAL_MS, waitForNextSlot, waitForSlotAfter, waitUntilLate } from '../helpers/stack'
 
 let sink: Sink
 
@@ -107,6 +108,39 @@ describe('sweep guarantees', () => {
     expect(sink.requestsTo('/paused')).toHaveLength(0)
   })
 
+  it('resume keeps the recovery notice', async () => {
+    const client = await registerClient(stack, 'resumed', { errorMax: 1, sendUrl: `${sink.url}/resumed?s={status}&n={noticeCount}` })
+    await makeNoticeDue(stack.server, [client])
+    expect(await sweep(stack.server)).toMatchObject({ notices: 1 })
+    await expectOk(stack.server, 'toggle', { id: client.id, key: client.key, paused: true })
+    expect(await expectOk(stack.server, 'toggle', { id: client.id, key: client.key, paused: false })).toMatchObject({ paused: false, errorCount: 0, noticeCount: 1 })
+    await expectOk(stack.server, 'receive', { key: client.key })
+    await waitForNextSlot()
+    expect(await sweep(stack.server)).toMatchObject({ recoveries: 1, notices: 0 })
+    await waitForNextSlot()
+    await expectOk(stack.server, 'receive', { key: client.key })
+    expect(await sweep(stack.server)).toMatchObject({ recoveries: 0, notices: 0 })
+    expect(sink.requestsTo('/resumed').map(request => `${request.query.s} ${request.query.n}`)).toEqual(['down 1', 'up 1'])
+  })
+
+  it('recovery after a mid-delivery beat', async () => {
+    const client = await registerClient(stack, 'middle', { errorMax: 1, noticeMax: 5, sendUrl: `${sink.url}/middle?s={status}&n={noticeCount}&m={silentMinutes}` })
+    await makeNoticeDue(stack.server, [client])
+    expect(await sweep(stack.server)).toMatchObject({ notices: 1 })
+    await waitForNextSlot()
+    sink.behave('/middle', { kind: 'hang' })
+    const delivering = sweep(stack.server)
+    await sink.waitFor('/middle', 2)
+    await expectOk(stack.server, 'receive', { key: client.key })
+    sink.behave('/middle', { kind: 'reply', status: 200, body: 'ok' })
+    sink.releaseHung(200)
+    expect(await delivering).toMatchObject({ notices: 1, failed: 0 })
+    await waitForNextSlot()
+    expect(await sweep(stack.server)).toMatchObject({ recoveries: 1 })
+    const sent = sink.requestsTo('/middle').map(request => `${request.query.s} ${request.query.n} ${request.query.m}`)
+    expect(sent).toEqual(['down 1 0', 'down 2 0', 'up 2 0'])
+  })
+
   it('restart loses no data', async () => {
     const client = await registerClient(stack, 'durable', { errorMax: 7, noticeMax: 5, sendUrl: `${sink.url}/durable` })
     const before = await fetchRecord(stack.server, client)
@@ -122,6 +156,90 @@ describe('sweep guarantees', () => {
     expect(await sweep(stack.server)).not.toHaveProperty('skipped')
     await stack.restartServer()
     expect(await sweep(stack.server)).toHaveProperty('skipped', 'already swept this interval')
+  })
+})
+
+describe('overlapping sweeps', () => {
+  let stack: Stack
+
+  beforeEach(async () => {
+    stack = await startStack(FAST_SERVER_ENV, makeSweepFunctionsDir(), [SWEEP_WITH_FUNCTION])
+  })
+
+  afterEach(async () => {
+    await stack.close()
+  })
+
+  /**
+   * Runs an outer sweep at `now` and, right before its first update that
+   * sets `field`, a whole inner sweep one interval later: the gap in which an
+   * overlapping sweep from the next interval runs.
+   */
+  async function overlapAt(field: string, now: number, env: Record<string, string> = FAST_SERVER_ENV) {
+    let inner: Promise<any> | undefined
+    const hooked = openHookedDatabase(stack.server, async (params) => {
+      if (inner === undefined && updatesField(params, field)) {
+        inner = sweepWith(stack.server, { now: now + SWEEP_INTERVAL_MS, env })
+        await inner
+      }
+    })
+    try {
+      const outer = await sweepWith(stack.server, { db: hooked.db, now, env })
+      return { outer, inner: await inner }
+    }
+    finally {
+      hooked.close()
+    }
+  }
+
+  /** A slot boundary five intervals ahead; 1 s slots start at x.500 s. */
+  const slotBoundaryAhead = () => (Math.floor(Date.now() / SWEEP_INTERVAL_MS) + 5) * SWEEP_INTERVAL_MS + SWEEP_INTERVAL_MS / 2
+
+  it('boundary sweeps count once', async () => {
+    const client = await registerClient(stack, 'boundary', { errorMax: 5 })
+    const boundary = slotBoundaryAhead()
+    const before = await sweepWith(stack.server, { now: boundary - 1 })
+    const after = await sweepWith(stack.server, { now: boundary + 1 })
+    expect(before).toMatchObject({ late: 1, counted: 1 })
+    expect(after).toMatchObject({ slot: before.slot + 1, late: 1, counted: 0 })
+    expect((await fetchRecord(stack.server, client)).errorCount).toBe(1)
+    expect(await sweepWith(stack.server, { now: boundary + SWEEP_INTERVAL_MS })).toMatchObject({ counted: 1 })
+    // A sweep whose clock is behind the last judgement by more than an interval still counts.
+    expect(await sweepWith(stack.server, { now: Date.now() + LATE_MS })).toMatchObject({ counted: 1 })
+    expect((await fetchRecord(stack.server, client)).errorCount).toBe(3)
+  })
+
+  it('boundary sweep sends no early notice', async () => {
+    const client = await registerClient(stack, 'boundary-notice', { errorMax: 1, sendUrl: `${sink.url}/boundary-notice` })
+    const boundary = slotBoundaryAhead()
+    expect(await sweepWith(stack.server, { now: boundary - 1 })).toMatchObject({ counted: 1, notices: 0 })
+    expect(await sweepWith(stack.server, { now: boundary + 1 })).toMatchObject({ counted: 0, notices: 0 })
+    expect(sink.requestsTo('/boundary-notice')).toHaveLength(0)
+    expect(await sweepWith(stack.server, { now: boundary + SWEEP_INTERVAL_MS })).toMatchObject({ notices: 1 })
+    expect((await fetchRecord(stack.server, client)).noticeCount).toBe(1)
+  })
+
+  it('repeats no down notice', async () => {
+    const client = await registerClient(stack, 'lease-down', { errorMax: 1, noticeMax: 5, sendUrl: `${sink.url}/lease-down?n={noticeCount}` })
+    await makeNoticeDue(stack.server, [client])
+    const { outer, inner } = await overlapAt('noticeCount', Date.now())
+    expect(outer).toMatchObject({ notices: 1, failed: 0 })
+    expect(inner).toMatchObject({ notices: 0, failed: 0 })
+    expect(sink.requestsTo('/lease-down').map(request => request.query.n)).toEqual(['1'])
+    expect((await fetchRecord(stack.server, client)).noticeCount).toBe(1)
+  })
+
+  it('repeats no recovery notice', async () => {
+    const client = await registerClient(stack, 'lease-up', { errorMax: 1, sendUrl: `${sink.url}/lease-up?s={status}` })
+    await makeNoticeDue(stack.server, [client])
+    expect(await sweep(stack.server)).toMatchObject({ notices: 1 })
+    await expectOk(stack.server, 'receive', { key: client.key })
+    // Nobody is late for a day, so both sweeps only owe the recovery notice.
+    const env = { ...FAST_SERVER_ENV, HEARTBEAT_LATE_AFTER_SECONDS: '86400' }
+    const { outer, inner } = await overlapAt('recoveryPending', Date.now() + 10 * SWEEP_INTERVAL_MS, env)
+    expect(outer).toMatchObject({ recoveries: 1, failed: 0 })
+    expect(inner).toMatchObject({ recoveries: 0, failed: 0 })
+    expect(sink.requestsTo('/lease-up').map(request => request.query.s)).toEqual(['down', 'up'])
   })
 })
 
@@ -201,6 +319,16 @@ describe('concurrent requests', () => {
     const conflict = replies.find(reply => reply.body.code === 40900)!
     expect(conflict.status).toBe(409)
     expect(conflict.body.message).toBe('clientUrl is already registered')
+  })
+
+  it('concurrent activations log once', async () => {
+    const { client, key } = await expectOk(stack.server, 'signup', { clientUrl: `${stack.clientUrl}?c=activate-race` })
+    stack.clientEnv.HEARTBEAT_SERVER_KEY = key
+    const records = await Promise.all(Array.from({ length: 3 }, () => expectOk(stack.server, 'active', { id: client.id, key })))
+    expect(records.map(record => record.state)).toEqual([1, 1, 1])
+    expect(stack.server.logs.filter(line => line.includes(`client ${client.id} activated`))).toHaveLength(1)
+    // Removed so that later sweeps in this stack do not count it.
+    await expectOk(stack.server, 'remove', { id: client.id, key })
   })
 
   it('concurrent pauses stay paused', async () => {

@@ -1,6 +1,6 @@
 import type { ActionName, Settings } from '../../laf-cloud/functions/__heartbeat_server_test'
 import { describe, expect, it } from 'vitest'
-import { ACTION_NAMES, readAction, readInput, readSettings, ReplyError, validateInput } from '../../laf-cloud/functions/__heartbeat_server_test'
+import { ACTION_NAMES, readAction, readInput, readSettings, ReplyError, showText, validateInput } from '../../laf-cloud/functions/__heartbeat_server_test'
 
 const settings: Settings = readSettings({})
 const KEY = 'a'.repeat(64)
@@ -232,8 +232,46 @@ describe('list rules', () => {
     [{ state: 3 }, 'state must be 0, 1 or 2'],
     [{ state: '2' }, 'state must be 0, 1 or 2'],
     [{ q: 'q'.repeat(201) }, 'q must be at most 200 characters'],
+    [{ q: 'a\u0000b' }, 'q must not contain control characters'],
+    [{ q: 'a\nb' }, 'q must not contain control characters'],
+    [{ q: 'a\u009Fb' }, 'q must not contain control characters'],
   ])('rejects %j', (body, message) => {
     expect(rejectionOf('list', body)).toEqual({ code: 40000, message })
+  })
+})
+
+describe('showText', () => {
+  it('keeps plain names', () => {
+    expect(showText('payload.errorMax')).toBe('payload.errorMax')
+    expect(showText('::1')).toBe('::1')
+  })
+
+  it('escapes line breaks', () => {
+    expect(showText('a\nINFO forged')).toBe('"a\\nINFO forged"')
+    expect(showText('a\r\u0000b')).toBe('"a\\r\\u0000b"')
+  })
+
+  it('escapes other unprintables', () => {
+    expect(showText('a\u0085b\u2028c\u202Ed\u007F')).toBe('"a\\u0085b\\u2028c\\u202ed\\u007f"')
+  })
+
+  it('cuts long text', () => {
+    expect(showText('x'.repeat(80))).toBe('x'.repeat(50))
+    expect(showText(`${'y'.repeat(49)}\n\n`)).toBe(`"${'y'.repeat(49)}\\n"`)
+  })
+})
+
+describe('unknown names in messages', () => {
+  it('escapes a field name', () => {
+    expect(rejectionOf('receive', { 'a\nINFO heartbeat from x': 1 })).toEqual({ code: 40000, message: 'unknown field "a\\nINFO heartbeat from x"' })
+  })
+
+  it('escapes an action name', () => {
+    expect(rejection(() => readAction({ action: 'x\ny' }, {})).message).toMatch(/^unknown action "x\\ny": use one of /)
+  })
+
+  it('escapes a query parameter', () => {
+    expect(rejection(() => readInput('signup', 'POST', { 'k\r\n': '1' }, {})).message).toBe('unknown query parameter "k\\r\\n": send fields in the JSON body')
   })
 })
 
