@@ -20,28 +20,17 @@ Environment variables:
                    be written to <LAF_LOCAL_DATA>/client.env while it runs
 `
 
-function readPort(name: string, fallback: number): number {
-  const raw = process.env[name]
-  if (raw === undefined || raw === '')
-    return fallback
-  const port = Number(raw)
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    console.error(`${name} must be an integer from 0 to 65535, got "${raw}"`)
-    process.exit(2)
-  }
-  return port
-}
-
-function readSeconds(name: string): number | undefined {
+/** Reads an integer variable in a range; exits with a message naming it when the value is invalid. */
+function readInteger(name: string, min: number, max: number): number | undefined {
   const raw = process.env[name]
   if (raw === undefined || raw === '')
     return undefined
-  const seconds = Number(raw)
-  if (!Number.isInteger(seconds) || seconds < 1 || seconds > 3600) {
-    console.error(`${name} must be an integer from 1 to 3600, got "${raw}"`)
+  const value = Number(raw)
+  if (!Number.isInteger(value) || value < min || value > max) {
+    console.error(`${name} must be an integer from ${min} to ${max}, got "${raw}"`)
     process.exit(2)
   }
-  return seconds
+  return value
 }
 
 async function main(): Promise<void> {
@@ -50,11 +39,11 @@ async function main(): Promise<void> {
     return
   }
   const stack = await startStack({
-    serverPort: readPort('SERVER_PORT', 8001),
-    clientPort: readPort('CLIENT_PORT', 8002),
-    consolePort: readPort('CONSOLE_PORT', 3000),
+    serverPort: readInteger('SERVER_PORT', 0, 65535) ?? 8001,
+    clientPort: readInteger('CLIENT_PORT', 0, 65535) ?? 8002,
+    consolePort: readInteger('CONSOLE_PORT', 0, 65535) ?? 3000,
     dataDir: process.env.LAF_LOCAL_DATA || undefined,
-    triggerIntervalSeconds: readSeconds('TRIGGER_INTERVAL_SECONDS'),
+    triggerIntervalSeconds: readInteger('TRIGGER_INTERVAL_SECONDS', 1, 3600),
   })
   console.log('')
   console.log(`server function  ${stack.serverUrl}`)
