@@ -180,12 +180,18 @@ export interface ClientDoc {
   lastNoticeError: string | null
   /** Consecutive failed down notices in the current silence. */
   noticeFailures: number
-  /** Set when a heartbeat comes back after a down notice; the next sweep sends the recovery notice. */
+  /**
+   * Set when a heartbeat comes back after a down notice. It stays set until the
+   * recovery notice is delivered or a new down notice is delivered.
+   */
   recoveryPending: boolean
   recoveryFailures: number
   /** Length of the silence that the pending recovery notice reports, or null when unknown. */
   outageMs: number | null
-  /** Down notices delivered during that silence. */
+  /**
+   * Down notices delivered since the last delivered recovery notice. Unlike
+   * noticeCount, a resume keeps it, so a heartbeat after the resume still owes the recovery notice.
+   */
   outageNotices: number
   /** The `now` of the last sweep that counted this client or leased it for a notice; see judgeableClauses. */
   lastJudgedAt: number | null
@@ -649,14 +655,13 @@ function hostOf(url: string): string {
 /** Consecutive failed deliveries after which the sweep stops retrying until the next heartbeat. */
 export const MAX_NOTICE_FAILURES = 5
 
-export type SweepFields = Pick<ClientDoc, 'state' | 'paused' | 'watchedSince' | 'errorCount' | 'errorMax' | 'noticeCount' | 'noticeMax' | 'sendUrl' | 'noticeFailures' | 'recoveryPending' | 'recoveryFailures'>
+export type SweepFields = Pick<ClientDoc, 'state' | 'paused' | 'updatedAt' | 'watchedSince' | 'errorCount' | 'errorMax' | 'noticeCount' | 'noticeMax' | 'sendUrl' | 'noticeFailures' | 'recoveryPending' | 'recoveryFailures'>
 
 export interface SweepDecision {
   late: boolean
   incrementError: boolean
   sendNotice: boolean
   sendRecovery: boolean
-  dropRecovery: boolean
 }
 
 /**
@@ -696,20 +701,20 @@ export function judgeableClauses(now: number, settings: Settings): Record<string
   ]
 }
 
-const NO_ACTION: SweepDecision = { late: false, incrementError: false, sendNotice: false, sendRecovery: false, dropRecovery: false }
+const NO_ACTION: SweepDecision = { late: false, incrementError: false, sendNotice: false, sendRecovery: false }
 
 /** Decides what one sweep does to one client. */
 export function decideSweep(client: SweepFields, now: number, settings: Settings): SweepDecision {
   if (client.state === 0 || client.paused)
     return NO_ACTION
-  const late = client.watchedSince !== null && client.watchedSince < lateCutoff(now, settings)
+  const cutoff = lateCutoff(now, settings)
+  const late = client.watchedSince !== null && client.watchedSince < cutoff
   const decision = { ...NO_ACTION, late }
-  if (client.recoveryPending) {
-    // A client that went silent again before its recovery notice left needs no "up" notice any more.
-    const canSend = !late && client.sendUrl !== '' && client.recoveryFailures < MAX_NOTICE_FAILURES
-    decision.sendRecovery = canSend
-    decision.dropRecovery = !canSend
-  }
+  // The recovery notice waits for a fresh heartbeat, not a resume, which also moves watchedSince.
+  // It is never dropped: the owner's last message was "down" until "up" or a new "down" is delivered.
+  const beatIsFresh = client.updatedAt !== null && client.updatedAt >= cutoff
+  if (client.recoveryPending && beatIsFresh && client.sendUrl !== '' && client.recoveryFailures < MAX_NOTICE_FAILURES)
+    decision.sendRecovery = true
   if (!late)
     return decision
   if (client.errorCount < client.errorMax)
@@ -1273,10 +1278,10 @@ export function describeVerifyProblem(response: FetchResult, expectedSignature: 
 }
 
 /**
- * Pauses or resumes. Resuming measures the next late judgement from now, so
- * it cannot raise an old alarm. It keeps noticeCount: a pause does not end a
- * silence, so its notices still count against noticeMax and a heartbeat
- * still owes the recovery notice.
+ * Pauses or resumes. Resuming restarts watching: the next late judgement is
+ * measured from now, and the error and notice counts start again, so a client
+ * that is still dead gets its notices again. It keeps outageNotices and
+ * recoveryPending, so a heartbeat after the resume still brings the recovery notice.
  */
 async function toggle(call: Call) {
   const { doc, byAdmin } = await loadOwnedClient(call, true)
@@ -1287,7 +1292,7 @@ async function toggle(call: Call) {
     const now = Date.now()
     const changes = paused
       ? { paused: true }
-      : { paused: false, watchedSince: now, errorCount: 0, noticeFailures: 0 }
+      : { paused: false, watchedSince: now, errorCount: 0, noticeCount: 0, noticeFailures: 0 }
     // Conditional on the paused value read, so two toggles that read the same value flip the client once.
     if (await updateClients(call.db, { _id: doc._id, paused: doc.paused }, changes) > 0)
       logInfo(`client ${doc._id} ${paused ? 'paused' : 'resumed'} by ${byAdmin ? 'admin' : 'owner'}`)
@@ -1339,10 +1344,10 @@ async function receive(call: Call) {
 
 /**
  * Stamps a heartbeat and resets the counters. The first update only matches
- * while a down notice has been delivered in this silence, and it resets
- * noticeCount, so a recovery notice is scheduled once however many beats
- * arrive together. Otherwise, unless a recovery notice is still pending, the
- * beat records the silence it ends, because a down notice that is still on
+ * while a down notice was delivered and no recovery notice is pending yet, and
+ * it sets recoveryPending, so a recovery notice is scheduled once however many
+ * beats arrive together. Otherwise, unless a recovery notice is still pending,
+ * the beat records the silence it ends, because a down notice that is still on
  * its way makes recordDeliveries schedule the recovery notice later.
  * Returns false when the client is gone.
  */
@@ -1351,16 +1356,15 @@ async function recordHeartbeat(db: Database, doc: ClientDoc, now: number): Promi
   const activated = { _id: doc._id, state: _.in([1, 2]) }
   const beat = { state: 2, updatedAt: now, watchedSince: now, errorCount: 0, noticeCount: 0, noticeFailures: 0 }
   const outageMs = now - (doc.updatedAt ?? doc.watchedSince ?? now)
-  const recovered = await updateClients(db, { ...activated, noticeCount: _.gt(0) }, {
+  const recovered = await updateClients(db, { ...activated, outageNotices: _.gt(0), recoveryPending: false }, {
     ...beat,
     recoveryPending: true,
     recoveryFailures: 0,
     outageMs,
-    outageNotices: doc.noticeCount,
   })
   if (recovered > 0)
     return true
-  if (await updateClients(db, { ...activated, recoveryPending: false }, { ...beat, outageMs, outageNotices: 0 }) > 0)
+  if (await updateClients(db, { ...activated, recoveryPending: false }, { ...beat, outageMs }) > 0)
     return true
   return await updateClients(db, activated, beat) > 0
 }
@@ -1461,8 +1465,8 @@ interface LeasedDeliveries {
  * Judges every activated, unpaused client, each at most once per sweep slot
  * and never twice within half an interval (see judgeableClauses). The
  * number of database round trips does not depend on the number of clients,
- * and it is 19 at most. They are one insert to claim the interval, one
- * cleanup of old sweeps, one removal of expired registrations, two reads of due clients, two for the notice lease and one to
+ * and it is 20 at most. They are one insert to claim the interval, two
+ * cleanups of old sweep claims and of claims from before a clock step back, one removal of expired registrations, two reads of due clients, two for the notice lease and one to
  * release it, plus at most one multi-update per kind of change (up to 6 for
  * failure reasons). Indexes are created once per process.
  */
@@ -1491,11 +1495,29 @@ function readSettingsForSweep(env: Record<string, string | undefined>): Settings
   }
 }
 
-/** Claims a sweep slot through the unique index on `slot`; returns false when another sweep already has it. */
+/**
+ * Claims a sweep slot through the unique index on `slot`; returns false when
+ * another sweep already has it. A claim of a slot after the next one started
+ * more than an interval after `now`, so it was made before the server clock
+ * stepped back. It would make sweeps skip until the clock caught up, so the
+ * sweep that claims a slot removes such claims.
+ */
 async function claimSlot(db: Database, slot: number, now: number): Promise<boolean> {
+  if (!await addSlot(db, slot, now))
+    return false
   const sweeps = db.collection(SWEEPS)
+  const _ = db.command
+  expectOk(await sweeps.where({ slot: _.lt(slot - SWEEP_HISTORY_SLOTS) }).remove({ multi: true }), 'remove old sweeps')
+  const future = expectOk(await sweeps.where({ slot: _.gt(slot + 1) }).remove({ multi: true }), 'remove future sweeps')
+  if ((future.deleted ?? 0) > 0)
+    console.log(`sweep ${slot}: removed ${future.deleted} sweep claims from after ${new Date(now).toISOString()}, because the server clock moved back`)
+  return true
+}
+
+/** Inserts the claim of a slot; returns false when the unique index already has one. */
+async function addSlot(db: Database, slot: number, now: number): Promise<boolean> {
   try {
-    const result = await sweeps.add({ slot, startedAt: now })
+    const result = await db.collection(SWEEPS).add({ slot, startedAt: now })
     if (result.error && isDuplicateKeyError(result.error))
       return false
     expectOk(result, 'add sweep')
@@ -1505,7 +1527,6 @@ async function claimSlot(db: Database, slot: number, now: number): Promise<boole
       return false
     throw error
   }
-  expectOk(await sweeps.where({ slot: db.command.lt(slot - SWEEP_HISTORY_SLOTS) }).remove({ multi: true }), 'remove old sweeps')
   return true
 }
 
@@ -1517,7 +1538,6 @@ async function sweep(db: Database, slot: number, now: number, settings: Settings
   const idsWhere = (test: (decision: SweepDecision) => boolean) => judged.filter(entry => test(entry.decision)).map(entry => entry.doc._id)
 
   const counted = await countErrors(db, idsWhere(decision => decision.incrementError), cutoff, now, settings)
-  await dropRecoveries(db, idsWhere(decision => decision.dropRecovery))
   const targets = idsWhere(decision => decision.sendNotice || decision.sendRecovery)
   const { lease, leasedIds, deliveries } = await deliverNotices(db, targets, now, settings)
   await recordDeliveries(db, deliveries, cutoff, now)
@@ -1586,11 +1606,6 @@ async function countErrors(db: Database, ids: string[], cutoff: number, now: num
     $expr: { $lt: ['$errorCount', '$errorMax'] },
     $or: judgeableClauses(now, settings),
   }, { errorCount: _.inc(1), lastJudgedAt: now })
-}
-
-async function dropRecoveries(db: Database, ids: string[]): Promise<void> {
-  if (ids.length > 0)
-    await updateClients(db, { _id: db.command.in(ids), recoveryPending: true }, { recoveryPending: false })
 }
 
 /**
@@ -1669,17 +1684,34 @@ async function recordDeliveries(db: Database, deliveries: Delivery[], cutoff: nu
   const downIds = idsOf('down')
   if (downIds.length > 0) {
     const delivered = { lastNoticeAt: now, lastNoticeError: null }
-    const counted = await updateClients(db, { _id: _.in(downIds), watchedSince: _.lt(cutoff) }, { ...delivered, noticeCount: _.inc(1), noticeFailures: 0 })
-    // A heartbeat landed while the notice was on its way: the owner got "down", so owe them "up".
-    // updatedAt distinguishes a heartbeat from a resume, which also moves watchedSince.
-    // The heartbeat stored the silence's length and the notices before this one, so this adds one and keeps the length.
+    // The owner's last message is now "down", so a recovery notice owed for an earlier silence is no longer due.
+    const counted = await updateClients(db, { _id: _.in(downIds), watchedSince: _.lt(cutoff) }, {
+      ...delivered,
+      noticeCount: _.inc(1),
+      noticeFailures: 0,
+      outageNotices: _.inc(1),
+      recoveryPending: false,
+      recoveryFailures: 0,
+    })
     if (counted < downIds.length)
-      await updateClients(db, { _id: _.in(downIds), updatedAt: _.gte(cutoff) }, { ...delivered, recoveryPending: true, recoveryFailures: 0, outageNotices: _.inc(1) })
+      await recordInterruptedDeliveries(db, downIds, cutoff, now)
   }
   const upIds = idsOf('up')
   if (upIds.length > 0)
-    await updateClients(db, { _id: _.in(upIds), recoveryPending: true }, { recoveryPending: false, recoveryFailures: 0, lastNoticeAt: now, lastNoticeError: null })
+    await updateClients(db, { _id: _.in(upIds), recoveryPending: true }, { recoveryPending: false, recoveryFailures: 0, outageNotices: 0, lastNoticeAt: now, lastNoticeError: null })
   await recordFailures(db, deliveries.filter(entry => entry.reason !== null), cutoff)
+}
+
+/**
+ * Records down notices delivered to clients whose heartbeat or resume landed
+ * while the notice was on its way. The owner got "down", so the notice counts
+ * in outageNotices. After a heartbeat, which updatedAt tells apart from a
+ * resume, the owner is owed "up" as well.
+ */
+async function recordInterruptedDeliveries(db: Database, ids: string[], cutoff: number, now: number): Promise<void> {
+  const _ = db.command
+  await updateClients(db, { _id: _.in(ids), watchedSince: _.gte(cutoff) }, { lastNoticeAt: now, lastNoticeError: null, outageNotices: _.inc(1) })
+  await updateClients(db, { _id: _.in(ids), updatedAt: _.gte(cutoff), recoveryPending: false }, { recoveryPending: true, recoveryFailures: 0 })
 }
 
 /** Records failed deliveries with one multi-update per kind and reason, lumping reasons past the sixth together. */

@@ -113,9 +113,9 @@ describe('sweep guarantees', () => {
     await makeNoticeDue(stack.server, [client])
     expect(await sweep(stack.server)).toMatchObject({ notices: 1 })
     await expectOk(stack.server, 'toggle', { id: client.id, key: client.key, paused: true })
-    expect(await expectOk(stack.server, 'toggle', { id: client.id, key: client.key, paused: false })).toMatchObject({ paused: false, errorCount: 0, noticeCount: 1 })
-    await expectOk(stack.server, 'receive', { key: client.key })
+    expect(await expectOk(stack.server, 'toggle', { id: client.id, key: client.key, paused: false })).toMatchObject({ paused: false, errorCount: 0, noticeCount: 0 })
     await waitForNextSlot()
+    await expectOk(stack.server, 'receive', { key: client.key })
     expect(await sweep(stack.server)).toMatchObject({ recoveries: 1, notices: 0 })
     await waitForNextSlot()
     await expectOk(stack.server, 'receive', { key: client.key })
@@ -136,9 +136,83 @@ describe('sweep guarantees', () => {
     sink.releaseHung(200)
     expect(await delivering).toMatchObject({ notices: 1, failed: 0 })
     await waitForNextSlot()
+    // The recovery notice waits for a fresh heartbeat, and the wait for the slot may outlast the first one.
+    await expectOk(stack.server, 'receive', { key: client.key })
     expect(await sweep(stack.server)).toMatchObject({ recoveries: 1 })
     const sent = sink.requestsTo('/middle').map(request => `${request.query.s} ${request.query.n} ${request.query.m}`)
     expect(sent).toEqual(['down 1 0', 'down 2 0', 'up 2 0'])
+  })
+
+  it('flap keeps the recovery notice', async () => {
+    const client = await registerClient(stack, 'flap', { errorMax: 1, noticeMax: 1, sendUrl: `${sink.url}/flap?s={status}&n={noticeCount}` })
+    await makeNoticeDue(stack.server, [client])
+    expect(await sweep(stack.server)).toMatchObject({ notices: 1 })
+    await expectOk(stack.server, 'receive', { key: client.key })
+    const beat = await fetchRecord(stack.server, client)
+    // No sweep runs while the one heartbeat is fresh, so the next sweep finds the client late again.
+    await waitUntilLate(beat.updatedAt!)
+    expect(await sweep(stack.server)).toMatchObject({ late: 1, counted: 1, recoveries: 0 })
+    await waitForNextSlot()
+    await expectOk(stack.server, 'receive', { key: client.key })
+    expect(await sweep(stack.server)).toMatchObject({ late: 0, recoveries: 1, notices: 0 })
+    await waitForNextSlot()
+    await expectOk(stack.server, 'receive', { key: client.key })
+    expect(await sweep(stack.server)).toMatchObject({ recoveries: 0, notices: 0 })
+    expect(sink.requestsTo('/flap').map(request => `${request.query.s} ${request.query.n}`)).toEqual(['down 1', 'up 1'])
+  })
+
+  it('failed recovery survives a flap', async () => {
+    const client = await registerClient(stack, 'flap-fail', { errorMax: 1, noticeMax: 1, sendUrl: `${sink.url}/flap-fail?s={status}` })
+    await makeNoticeDue(stack.server, [client])
+    expect(await sweep(stack.server)).toMatchObject({ notices: 1 })
+    sink.behave('/flap-fail', { kind: 'reply', status: 500, body: 'broken' })
+    await waitForNextSlot()
+    await expectOk(stack.server, 'receive', { key: client.key })
+    const beat = await fetchRecord(stack.server, client)
+    expect(await sweep(stack.server)).toMatchObject({ recoveries: 0, failed: 1 })
+    sink.behave('/flap-fail', { kind: 'reply', status: 200, body: 'ok' })
+    await waitUntilLate(beat.updatedAt!)
+    expect(await sweep(stack.server)).toMatchObject({ late: 1, recoveries: 0, failed: 0 })
+    await waitForNextSlot()
+    await expectOk(stack.server, 'receive', { key: client.key })
+    expect(await sweep(stack.server)).toMatchObject({ recoveries: 1, failed: 0 })
+    expect(sink.requestsTo('/flap-fail').map(request => request.query.s)).toEqual(['down', 'up', 'up'])
+  })
+
+  it('resume of dead client', async () => {
+    const client = await registerClient(stack, 'dead', { errorMax: 1, noticeMax: 1, sendUrl: `${sink.url}/dead?s={status}&n={noticeCount}` })
+    await makeNoticeDue(stack.server, [client])
+    expect(await sweep(stack.server)).toMatchObject({ notices: 1 })
+    await expectOk(stack.server, 'toggle', { id: client.id, key: client.key, paused: true })
+    await expectOk(stack.server, 'receive', { key: client.key })
+    const beat = await fetchRecord(stack.server, client)
+    await waitUntilLate(beat.updatedAt!)
+    const resumed = await expectOk(stack.server, 'toggle', { id: client.id, key: client.key, paused: false })
+    expect(resumed).toMatchObject({ paused: false, errorCount: 0, noticeCount: 0, noticeFailures: 0 })
+    expect(await sweep(stack.server)).toMatchObject({ late: 0, recoveries: 0, notices: 0 })
+    await waitUntilLate(resumed.watchedSince)
+    expect(await sweep(stack.server)).toMatchObject({ counted: 1, recoveries: 0 })
+    await waitForNextSlot()
+    expect(await sweep(stack.server)).toMatchObject({ notices: 1, recoveries: 0 })
+    expect(sink.requestsTo('/dead').map(request => `${request.query.s} ${request.query.n}`)).toEqual(['down 1', 'down 1'])
+  })
+
+  it('resume restarts used-up notices', async () => {
+    const client = await registerClient(stack, 'used-up', { errorMax: 1, noticeMax: 1, sendUrl: `${sink.url}/used-up?s={status}&n={noticeCount}` })
+    await makeNoticeDue(stack.server, [client])
+    expect(await sweep(stack.server)).toMatchObject({ notices: 1 })
+    await waitForNextSlot()
+    expect(await sweep(stack.server)).toMatchObject({ late: 1, notices: 0 })
+    await expectOk(stack.server, 'toggle', { id: client.id, key: client.key, paused: true })
+    const resumed = await expectOk(stack.server, 'toggle', { id: client.id, key: client.key, paused: false })
+    await waitUntilLate(resumed.watchedSince)
+    expect(await sweep(stack.server)).toMatchObject({ counted: 1, notices: 0 })
+    await waitForNextSlot()
+    expect(await sweep(stack.server)).toMatchObject({ notices: 1 })
+    await waitForNextSlot()
+    await expectOk(stack.server, 'receive', { key: client.key })
+    expect(await sweep(stack.server)).toMatchObject({ recoveries: 1 })
+    expect(sink.requestsTo('/used-up').map(request => `${request.query.s} ${request.query.n}`)).toEqual(['down 1', 'down 1', 'up 2'])
   })
 
   it('restart loses no data', async () => {
@@ -207,6 +281,20 @@ describe('overlapping sweeps', () => {
     // A sweep whose clock is behind the last judgement by more than an interval still counts.
     expect(await sweepWith(stack.server, { now: Date.now() + LATE_MS })).toMatchObject({ counted: 1 })
     expect((await fetchRecord(stack.server, client)).errorCount).toBe(3)
+  })
+
+  it('clock step back skips no sweep', async () => {
+    const client = await registerClient(stack, 'step-back', { errorMax: 10 })
+    const base = slotBoundaryAhead() + SWEEP_INTERVAL_MS / 2
+    const ahead = base + 20 * SWEEP_INTERVAL_MS
+    for (const now of [ahead, ahead + SWEEP_INTERVAL_MS])
+      expect(await sweepWith(stack.server, { now })).toMatchObject({ counted: 1 })
+    // The clock steps back 20 intervals, and the sweeps that follow reach the slots claimed before.
+    expect(await sweepWith(stack.server, { now: base })).toMatchObject({ counted: 1 })
+    for (const now of [ahead, ahead + SWEEP_INTERVAL_MS])
+      expect(await sweepWith(stack.server, { now })).toMatchObject({ counted: 1 })
+    expect(await sweepWith(stack.server, { now: ahead + SWEEP_INTERVAL_MS })).toEqual({ slot: expect.any(Number), skipped: 'already swept this interval' })
+    expect((await fetchRecord(stack.server, client)).errorCount).toBe(5)
   })
 
   it('boundary sweep sends no early notice', async () => {

@@ -11,6 +11,7 @@ function client(overrides: Partial<SweepFields> = {}): SweepFields {
   return {
     state: 2,
     paused: false,
+    updatedAt: NOW - 10_000,
     watchedSince: NOW - 10_000,
     errorCount: 0,
     errorMax: 3,
@@ -24,7 +25,7 @@ function client(overrides: Partial<SweepFields> = {}): SweepFields {
   }
 }
 
-const NOTHING = { late: false, incrementError: false, sendNotice: false, sendRecovery: false, dropRecovery: false }
+const NOTHING = { late: false, incrementError: false, sendNotice: false, sendRecovery: false }
 
 describe('lateCutoff', () => {
   it('adds a tenth as jitter', () => {
@@ -123,17 +124,32 @@ describe('decideSweep recovery', () => {
     expect(decideSweep(client({ recoveryPending: true, paused: true }), NOW, settings)).toEqual(NOTHING)
   })
 
-  it('drops recovery without sendUrl', () => {
-    expect(decideSweep(client({ recoveryPending: true, sendUrl: '' }), NOW, settings)).toEqual({ ...NOTHING, dropRecovery: true })
+  it('holds recovery without sendUrl', () => {
+    expect(decideSweep(client({ recoveryPending: true, sendUrl: '' }), NOW, settings)).toEqual(NOTHING)
   })
 
-  it('drops recovery after max failures', () => {
-    expect(decideSweep(client({ recoveryPending: true, recoveryFailures: MAX_NOTICE_FAILURES }), NOW, settings)).toEqual({ ...NOTHING, dropRecovery: true })
+  it('holds recovery after max failures', () => {
+    expect(decideSweep(client({ recoveryPending: true, recoveryFailures: MAX_NOTICE_FAILURES }), NOW, settings)).toEqual(NOTHING)
   })
 
-  it('drops recovery when late again', () => {
-    const decision = decideSweep(client({ recoveryPending: true, watchedSince: NOW - LATE_MS - 1 }), NOW, settings)
-    expect(decision).toEqual({ ...NOTHING, late: true, incrementError: true, dropRecovery: true })
+  it('holds recovery when late again', () => {
+    const late = NOW - LATE_MS - 1
+    const decision = decideSweep(client({ recoveryPending: true, updatedAt: late, watchedSince: late }), NOW, settings)
+    expect(decision).toEqual({ ...NOTHING, late: true, incrementError: true })
+  })
+
+  it('holds recovery after resume', () => {
+    const decision = decideSweep(client({ recoveryPending: true, updatedAt: NOW - LATE_MS - 1, watchedSince: NOW }), NOW, settings)
+    expect(decision).toEqual(NOTHING)
+  })
+
+  it('sends recovery at cutoff', () => {
+    const decision = decideSweep(client({ recoveryPending: true, updatedAt: NOW - LATE_MS, watchedSince: NOW - LATE_MS }), NOW, settings)
+    expect(decision).toEqual({ ...NOTHING, sendRecovery: true })
+  })
+
+  it('holds recovery without heartbeat', () => {
+    expect(decideSweep(client({ recoveryPending: true, updatedAt: null }), NOW, settings)).toEqual(NOTHING)
   })
 })
 
