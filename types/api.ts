@@ -59,7 +59,7 @@ export interface ClientRecord {
   lastNoticeAt: number | null
   /** Why the last notice failed, or null when it was delivered. */
   lastNoticeError: string | null
-  /** Consecutive failed down notices in the current silence; the server stops retrying at 5 until the next heartbeat. */
+  /** Consecutive failed down notices in the current silence; from the fifth on, the server retries with a growing wait. */
   noticeFailures: number
 }
 

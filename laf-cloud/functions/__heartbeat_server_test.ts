@@ -186,6 +186,8 @@ export interface ClientDoc {
    */
   recoveryPending: boolean
   recoveryFailures: number
+  /** The `now` of the sweep whose delivery last failed, which the retry backoff is measured from. */
+  lastFailureAt: number | null
   /** Length of the silence that the pending recovery notice reports, or null when unknown. */
   outageMs: number | null
   /**
@@ -652,10 +654,12 @@ function hostOf(url: string): string {
 
 // ---- Sweep decisions (pure) ----
 
-/** Consecutive failed deliveries after which the sweep stops retrying until the next heartbeat. */
+/** Consecutive failed deliveries after which the sweep backs off between retries. */
 export const MAX_NOTICE_FAILURES = 5
+/** Most sweep intervals between two retries after MAX_NOTICE_FAILURES. */
+export const MAX_RETRY_INTERVALS = 60
 
-export type SweepFields = Pick<ClientDoc, 'state' | 'paused' | 'updatedAt' | 'watchedSince' | 'errorCount' | 'errorMax' | 'noticeCount' | 'noticeMax' | 'sendUrl' | 'noticeFailures' | 'recoveryPending' | 'recoveryFailures'>
+export type SweepFields = Pick<ClientDoc, 'state' | 'paused' | 'updatedAt' | 'watchedSince' | 'errorCount' | 'errorMax' | 'noticeCount' | 'noticeMax' | 'sendUrl' | 'noticeFailures' | 'recoveryPending' | 'recoveryFailures' | 'lastFailureAt'>
 
 export interface SweepDecision {
   late: boolean
@@ -701,6 +705,29 @@ export function judgeableClauses(now: number, settings: Settings): Record<string
   ]
 }
 
+/**
+ * Returns how many sweep intervals a delivery waits after `failures`
+ * consecutive failures: 1 below MAX_NOTICE_FAILURES, then 1 at
+ * MAX_NOTICE_FAILURES and doubling with each failure up to MAX_RETRY_INTERVALS.
+ */
+export function retryIntervals(failures: number): number {
+  if (failures < MAX_NOTICE_FAILURES)
+    return 1
+  return Math.min(2 ** (failures - MAX_NOTICE_FAILURES), MAX_RETRY_INTERVALS)
+}
+
+/**
+ * Returns whether a delivery may be tried again. Half an interval is taken off
+ * the wait, because a cron trigger may fire a little early.
+ */
+export function canRetry(failures: number, lastFailureAt: number | null, now: number, settings: Settings): boolean {
+  // Records stored before lastFailureAt existed lack it, so they retry at once.
+  if (failures < MAX_NOTICE_FAILURES || typeof lastFailureAt !== 'number')
+    return true
+  const intervalMs = settings.sweepIntervalSeconds * 1000
+  return now - lastFailureAt >= retryIntervals(failures) * intervalMs - intervalMs / 2
+}
+
 const NO_ACTION: SweepDecision = { late: false, incrementError: false, sendNotice: false, sendRecovery: false }
 
 /** Decides what one sweep does to one client. */
@@ -713,13 +740,13 @@ export function decideSweep(client: SweepFields, now: number, settings: Settings
   // The recovery notice waits for a fresh heartbeat, not a resume, which also moves watchedSince.
   // It is never dropped: the owner's last message was "down" until "up" or a new "down" is delivered.
   const beatIsFresh = client.updatedAt !== null && client.updatedAt >= cutoff
-  if (client.recoveryPending && beatIsFresh && client.sendUrl !== '' && client.recoveryFailures < MAX_NOTICE_FAILURES)
+  if (client.recoveryPending && beatIsFresh && client.sendUrl !== '' && canRetry(client.recoveryFailures, client.lastFailureAt, now, settings))
     decision.sendRecovery = true
   if (!late)
     return decision
   if (client.errorCount < client.errorMax)
     decision.incrementError = true
-  else if (client.noticeCount < client.noticeMax && client.sendUrl !== '' && client.noticeFailures < MAX_NOTICE_FAILURES)
+  else if (client.noticeCount < client.noticeMax && client.sendUrl !== '' && canRetry(client.noticeFailures, client.lastFailureAt, now, settings))
     decision.sendNotice = true
   return decision
 }
@@ -1011,6 +1038,7 @@ export function newClientDoc(clientUrl: string, key: string, now: number): Omit<
     noticeFailures: 0,
     recoveryPending: false,
     recoveryFailures: 0,
+    lastFailureAt: null,
     outageMs: null,
     outageNotices: 0,
     lastJudgedAt: null,
@@ -1300,14 +1328,14 @@ async function toggle(call: Call) {
   return reloadRecord(call, doc._id)
 }
 
-/** Changes errorMax, noticeMax or sendUrl; never touches paused or the counters. */
+/** Changes errorMax, noticeMax or sendUrl; never touches paused or the error and notice counts. */
 async function update(call: Call) {
   const { doc, byAdmin } = await loadOwnedClient(call, true)
   const payload = call.input.payload as { errorMax?: number, noticeMax?: number, sendUrl?: string }
   const changes: Record<string, unknown> = { ...payload }
-  if (payload.sendUrl !== undefined && payload.sendUrl !== doc.sendUrl) {
-    // A new push URL gets a fresh set of delivery attempts.
-    Object.assign(changes, { noticeFailures: 0, recoveryFailures: 0, lastNoticeError: null })
+  if (payload.sendUrl !== undefined) {
+    // Saving the push URL, even unchanged, re-arms retries: the owner may have fixed the push service behind it.
+    Object.assign(changes, { noticeFailures: 0, recoveryFailures: 0, lastFailureAt: null, lastNoticeError: null })
   }
   await updateClients(call.db, { _id: doc._id }, changes)
   logInfo(`client ${doc._id} settings changed by ${byAdmin ? 'admin' : 'owner'}: ${Object.keys(payload).join(', ')}`)
@@ -1673,7 +1701,7 @@ async function deliverNotice(doc: ClientDoc, kind: NoticeKind, now: number, sett
   }
   const failures = (kind === 'down' ? doc.noticeFailures : doc.recoveryFailures) + 1
   if (failures >= MAX_NOTICE_FAILURES)
-    reason = `${reason} (attempt ${failures} of ${MAX_NOTICE_FAILURES}, no more retries until the next heartbeat)`
+    reason = `${reason} (${failures} failures in a row, next retry in ${retryIntervals(failures)} sweep intervals)`
   console.error(`${label} to ${doc._id} failed: ${reason} (via ${hostOf(url)})`)
   return { doc, kind, reason }
 }
@@ -1699,7 +1727,7 @@ async function recordDeliveries(db: Database, deliveries: Delivery[], cutoff: nu
   const upIds = idsOf('up')
   if (upIds.length > 0)
     await updateClients(db, { _id: _.in(upIds), recoveryPending: true }, { recoveryPending: false, recoveryFailures: 0, outageNotices: 0, lastNoticeAt: now, lastNoticeError: null })
-  await recordFailures(db, deliveries.filter(entry => entry.reason !== null), cutoff)
+  await recordFailures(db, deliveries.filter(entry => entry.reason !== null), cutoff, now)
 }
 
 /**
@@ -1715,7 +1743,7 @@ async function recordInterruptedDeliveries(db: Database, ids: string[], cutoff: 
 }
 
 /** Records failed deliveries with one multi-update per kind and reason, lumping reasons past the sixth together. */
-async function recordFailures(db: Database, failures: Delivery[], cutoff: number): Promise<void> {
+async function recordFailures(db: Database, failures: Delivery[], cutoff: number, now: number): Promise<void> {
   const _ = db.command
   const groups = new Map<string, { kind: NoticeKind, reason: string, ids: string[] }>()
   for (const entry of failures) {
@@ -1729,9 +1757,9 @@ async function recordFailures(db: Database, failures: Delivery[], cutoff: number
   }
   for (const group of groups.values()) {
     if (group.kind === 'down')
-      await updateClients(db, { _id: _.in(group.ids), watchedSince: _.lt(cutoff) }, { noticeFailures: _.inc(1), lastNoticeError: group.reason })
+      await updateClients(db, { _id: _.in(group.ids), watchedSince: _.lt(cutoff) }, { noticeFailures: _.inc(1), lastNoticeError: group.reason, lastFailureAt: now })
     else
-      await updateClients(db, { _id: _.in(group.ids), recoveryPending: true }, { recoveryFailures: _.inc(1), lastNoticeError: group.reason })
+      await updateClients(db, { _id: _.in(group.ids), recoveryPending: true }, { recoveryFailures: _.inc(1), lastNoticeError: group.reason, lastFailureAt: now })
   }
 }
 

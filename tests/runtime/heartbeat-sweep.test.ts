@@ -297,6 +297,26 @@ describe('overlapping sweeps', () => {
     expect((await fetchRecord(stack.server, client)).errorCount).toBe(5)
   })
 
+  it('failing push backs off', async () => {
+    sink.behave('/backoff', { kind: 'reply', status: 500, body: 'broken' })
+    const sendUrl = `${sink.url}/backoff`
+    const client = await registerClient(stack, 'backoff', { errorMax: 1, noticeMax: 1, sendUrl })
+    const base = slotBoundaryAhead() + SWEEP_INTERVAL_MS / 2
+    const attempts: number[] = []
+    for (let index = 0; index <= 12; index++) {
+      await sweepWith(stack.server, { now: base + index * SWEEP_INTERVAL_MS })
+      attempts.push(sink.requestsTo('/backoff').length)
+    }
+    // Sweep 0 counts, 1 to 6 deliver (the 6th after a 1 interval wait), then waits of 2 and 4 intervals.
+    expect(attempts).toEqual([0, 1, 2, 3, 4, 5, 6, 6, 7, 7, 7, 7, 8])
+    expect(await fetchRecord(stack.server, client)).toMatchObject({ noticeCount: 0, noticeFailures: 8, lastNoticeError: 'push URL returned HTTP 500 (8 failures in a row, next retry in 8 sweep intervals)' })
+
+    sink.behave('/backoff', { kind: 'reply', status: 200, body: 'ok' })
+    expect(await expectOk(stack.server, 'update', { id: client.id, key: client.key, payload: { sendUrl } })).toMatchObject({ noticeFailures: 0, lastNoticeError: null })
+    expect(await sweepWith(stack.server, { now: base + 13 * SWEEP_INTERVAL_MS })).toMatchObject({ notices: 1, failed: 0 })
+    expect((await fetchRecord(stack.server, client)).noticeCount).toBe(1)
+  })
+
   it('boundary sweep sends no early notice', async () => {
     const client = await registerClient(stack, 'boundary-notice', { errorMax: 1, sendUrl: `${sink.url}/boundary-notice` })
     const boundary = slotBoundaryAhead()

@@ -1,6 +1,6 @@
 import type { Settings, SweepFields } from '../../laf-cloud/functions/__heartbeat_server_test'
 import { describe, expect, it } from 'vitest'
-import { decideSweep, lateCutoff, MAX_NOTICE_FAILURES, readSettings, sweepSlot } from '../../laf-cloud/functions/__heartbeat_server_test'
+import { canRetry, decideSweep, lateCutoff, MAX_NOTICE_FAILURES, readSettings, retryIntervals, sweepSlot } from '../../laf-cloud/functions/__heartbeat_server_test'
 
 const settings: Settings = readSettings({})
 const NOW = 1_700_000_000_000
@@ -21,6 +21,7 @@ function client(overrides: Partial<SweepFields> = {}): SweepFields {
     noticeFailures: 0,
     recoveryPending: false,
     recoveryFailures: 0,
+    lastFailureAt: null,
     ...overrides,
   }
 }
@@ -88,9 +89,10 @@ describe('decideSweep counters', () => {
     expect(decision).toEqual({ ...NOTHING, late: true, sendNotice: true })
   })
 
-  it('stops retrying after max failures', () => {
-    const decision = decideSweep(client({ watchedSince: late, errorCount: 3, noticeFailures: MAX_NOTICE_FAILURES }), NOW, settings)
-    expect(decision).toEqual({ ...NOTHING, late: true })
+  it('backs off after max failures', () => {
+    const failing = { watchedSince: late, errorCount: 3, noticeFailures: MAX_NOTICE_FAILURES + 1 }
+    expect(decideSweep(client({ ...failing, lastFailureAt: NOW - 60_000 }), NOW, settings)).toEqual({ ...NOTHING, late: true })
+    expect(decideSweep(client({ ...failing, lastFailureAt: NOW - 120_000 }), NOW, settings)).toEqual({ ...NOTHING, late: true, sendNotice: true })
   })
 })
 
@@ -128,8 +130,10 @@ describe('decideSweep recovery', () => {
     expect(decideSweep(client({ recoveryPending: true, sendUrl: '' }), NOW, settings)).toEqual(NOTHING)
   })
 
-  it('holds recovery after max failures', () => {
-    expect(decideSweep(client({ recoveryPending: true, recoveryFailures: MAX_NOTICE_FAILURES }), NOW, settings)).toEqual(NOTHING)
+  it('backs off recovery after max failures', () => {
+    const failing = { recoveryPending: true, recoveryFailures: MAX_NOTICE_FAILURES + 2 }
+    expect(decideSweep(client({ ...failing, lastFailureAt: NOW - 180_000 }), NOW, settings)).toEqual(NOTHING)
+    expect(decideSweep(client({ ...failing, lastFailureAt: NOW - 240_000 }), NOW, settings)).toEqual({ ...NOTHING, sendRecovery: true })
   })
 
   it('holds recovery when late again', () => {
@@ -150,6 +154,30 @@ describe('decideSweep recovery', () => {
 
   it('holds recovery without heartbeat', () => {
     expect(decideSweep(client({ recoveryPending: true, updatedAt: null }), NOW, settings)).toEqual(NOTHING)
+  })
+})
+
+describe('retry backoff', () => {
+  it('waits one interval below max', () => {
+    expect(retryIntervals(0)).toBe(1)
+    expect(retryIntervals(MAX_NOTICE_FAILURES - 1)).toBe(1)
+  })
+
+  it('doubles up to sixty', () => {
+    expect([5, 6, 7, 8, 10, 11, 64].map(retryIntervals)).toEqual([1, 2, 4, 8, 32, 60, 60])
+  })
+
+  it('allows half an interval early', () => {
+    expect(canRetry(6, NOW - 90_000, NOW, settings)).toBe(true)
+    expect(canRetry(6, NOW - 89_999, NOW, settings)).toBe(false)
+  })
+
+  it('retries at once below max', () => {
+    expect(canRetry(MAX_NOTICE_FAILURES - 1, NOW, NOW, settings)).toBe(true)
+  })
+
+  it('retries records without a failure time', () => {
+    expect(canRetry(MAX_NOTICE_FAILURES + 3, null, NOW, settings)).toBe(true)
   })
 })
 
