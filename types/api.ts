@@ -50,6 +50,7 @@ export interface ClientRecord {
   errorCount: number
   noticeMax: number
   noticeCount: number
+  /** Push URL template; replies to an admin show only its origin followed by `/…`. */
   sendUrl: string
   createdAt: number
   /** Server time of the last heartbeat in milliseconds, or null before the first one. */

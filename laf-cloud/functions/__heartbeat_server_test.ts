@@ -1018,6 +1018,28 @@ export function toClientRecord(doc: ClientDoc): ClientRecord {
   }
 }
 
+/**
+ * Shortens a push URL to its origin, because its path or query usually carries
+ * the owner's push token (ServerChan's SENDKEY, PushPlus's token, Bark's device key).
+ */
+export function maskSendUrl(sendUrl: string): string {
+  if (sendUrl === '')
+    return ''
+  try {
+    const origin = new URL(sendUrl).origin
+    const rest = sendUrl.slice(origin.length)
+    return rest === '' || rest === '/' ? origin : `${origin}/…`
+  }
+  catch {
+    return '…'
+  }
+}
+
+/** The record as an admin sees it: the same, with the push URL masked. */
+export function toAdminRecord(doc: ClientDoc): ClientRecord {
+  return { ...toClientRecord(doc), sendUrl: maskSendUrl(doc.sendUrl) }
+}
+
 export function newClientDoc(clientUrl: string, key: string, now: number): Omit<ClientDoc, '_id'> {
   return {
     clientUrl,
@@ -1161,11 +1183,11 @@ async function loadOwnedClient(call: Call, allowAdmin: boolean): Promise<{ doc: 
   return { doc, byAdmin }
 }
 
-async function reloadRecord(call: Call, id: string): Promise<ClientRecord> {
+async function reloadRecord(call: Call, id: string, byAdmin = false): Promise<ClientRecord> {
   const doc = await findClient(call.db, { _id: id })
   if (!doc)
     throw new ReplyError(ReplyCode.NotFound, 'no client with this id')
-  return toClientRecord(doc)
+  return byAdmin ? toAdminRecord(doc) : toClientRecord(doc)
 }
 
 // ---- Actions ----
@@ -1325,7 +1347,7 @@ async function toggle(call: Call) {
     if (await updateClients(call.db, { _id: doc._id, paused: doc.paused }, changes) > 0)
       logInfo(`client ${doc._id} ${paused ? 'paused' : 'resumed'} by ${byAdmin ? 'admin' : 'owner'}`)
   }
-  return reloadRecord(call, doc._id)
+  return reloadRecord(call, doc._id, byAdmin)
 }
 
 /** Changes errorMax, noticeMax or sendUrl; never touches paused or the error and notice counts. */
@@ -1339,7 +1361,7 @@ async function update(call: Call) {
   }
   await updateClients(call.db, { _id: doc._id }, changes)
   logInfo(`client ${doc._id} settings changed by ${byAdmin ? 'admin' : 'owner'}: ${Object.keys(payload).join(', ')}`)
-  return reloadRecord(call, doc._id)
+  return reloadRecord(call, doc._id, byAdmin)
 }
 
 async function remove(call: Call) {
@@ -1445,7 +1467,7 @@ async function list(call: Call) {
   const total = await countClients(call.db, query)
   // page() in database-ql 1.0.0 drops the total, so the count above is separate and paging uses skip/limit.
   const result = expectOk(await call.db.collection(CLIENTS).where(query).orderBy('createdAt', 'desc').orderBy('_id', 'desc').skip((page - 1) * pageSize).limit(pageSize).get(), 'get')
-  const items = (result.data as ClientDoc[]).map(toClientRecord)
+  const items = (result.data as ClientDoc[]).map(toAdminRecord)
   return { items, total, page, pageSize }
 }
 

@@ -5,7 +5,7 @@ import { scryptSync } from 'node:crypto'
 import jwt from 'jsonwebtoken'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { callAction, expectOk, replyLog } from '../helpers/api'
-import { registerClient } from '../helpers/clients'
+import { fetchRecord, registerClient } from '../helpers/clients'
 import { ADMIN_PASSWORD, FAST_SERVER_ENV, removeTempDirs, SERVER_SECRET, startServerApp, startStack } from '../helpers/stack'
 
 const WRONG_KEY = 'f'.repeat(64)
@@ -246,6 +246,10 @@ describe('unauthorised calls', () => {
     expect((await expectOk(stack.server, 'list', { q: '.*' }, { token })).total).toBe(0)
     expect(await expectOk(stack.server, 'toggle', { id: live.id }, { token })).toMatchObject({ paused: true })
     expect(await expectOk(stack.server, 'update', { id: live.id, payload: { noticeMax: 0 } }, { token })).toMatchObject({ paused: true, noticeMax: 0 })
+    // The push URL may carry the owner's push token, so admins see only its origin.
+    expect(items[0].sendUrl).toBe('http://127.0.0.1:9/…')
+    expect((await expectOk(stack.server, 'toggle', { id: live.id, paused: true }, { token })).sendUrl).toBe('http://127.0.0.1:9/…')
+    expect((await fetchRecord(stack.server, live)).sendUrl).toBe('http://127.0.0.1:9/push')
     expect((await callAction(stack.server, 'remove', { id: registered.id }, { token })).body).toEqual({ code: 20000 })
     expect((await expectOk(stack.server, 'list', {}, { token })).total).toBe(1)
   })

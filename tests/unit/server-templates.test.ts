@@ -1,6 +1,6 @@
 import type { ClientDoc } from '../../laf-cloud/functions/__heartbeat_server_test'
 import { describe, expect, it } from 'vitest'
-import { buildNoticeValues, fillTemplate, newClientDoc } from '../../laf-cloud/functions/__heartbeat_server_test'
+import { buildNoticeValues, fillTemplate, maskSendUrl, newClientDoc } from '../../laf-cloud/functions/__heartbeat_server_test'
 
 const NOW = Date.UTC(2024, 0, 1, 12, 0, 0)
 
@@ -89,5 +89,18 @@ describe('newClientDoc', () => {
     expect(created.watchedSince).toBeNull()
     expect(created.keyHash).toMatch(/^[0-9a-f]{64}$/)
     expect(created.keyHash).not.toBe(created.key)
+  })
+})
+
+describe('maskSendUrl', () => {
+  it.each([
+    ['', ''],
+    ['https://sctapi.ftqq.com/SCT123.send?title={title}', 'https://sctapi.ftqq.com/…'],
+    ['https://ntfy.sh/', 'https://ntfy.sh'],
+    ['https://ntfy.sh', 'https://ntfy.sh'],
+    ['http://127.0.0.1:9000/push?token=abc', 'http://127.0.0.1:9000/…'],
+    ['not a url', '…'],
+  ])('masks %s', (sendUrl, masked) => {
+    expect(maskSendUrl(sendUrl)).toBe(masked)
   })
 })
