@@ -58,7 +58,7 @@ export interface ClientRecord {
   /** Time from which the next late judgement is measured (activation, resume or last beat). */
   watchedSince: number | null
   lastNoticeAt: number | null
-  /** Why the last notice failed, or null when it was delivered. */
+  /** Reason the last notice failed, or null when it was delivered. */
   lastNoticeError: string | null
   /** Consecutive failed down notices in the current silence; from the fifth on, the server retries with a growing wait. */
   noticeFailures: number

@@ -1035,7 +1035,7 @@ export function maskSendUrl(sendUrl: string): string {
   }
 }
 
-/** The record as an admin sees it: the same, with the push URL masked. */
+/** Builds the record for admin replies: the same fields, with the push URL masked. */
 export function toAdminRecord(doc: ClientDoc): ClientRecord {
   return { ...toClientRecord(doc), sendUrl: maskSendUrl(doc.sendUrl) }
 }
