@@ -93,25 +93,58 @@ function closeServer(server: Server): Promise<void> {
   return new Promise(resolve => server.close(() => resolve()))
 }
 
+/** Returns the cron of both triggers, or null when a timer runs them or the caller turned cron off. */
+function triggerCron(options: StackOptions): string | null {
+  if (options.triggerIntervalSeconds !== undefined)
+    return null
+  if (options.cron === undefined)
+    return '* * * * *'
+  return options.cron
+}
+
+interface FunctionAppOptions {
+  name: 'server' | 'client'
+  functions: string[]
+  trigger: string
+  port: number
+  dataDir: string
+  env: Record<string, string>
+  cron: string | null
+  log: (line: string) => void
+}
+
+/** Starts one app of the stack: two functions of laf-cloud/functions, its trigger, errors-only access log. */
+function startFunctionApp(options: FunctionAppOptions): Promise<LafApp> {
+  return startApp({
+    name: options.name,
+    functionsDir: join(projectRoot, 'laf-cloud', 'functions'),
+    only: options.functions,
+    port: options.port,
+    dataDir: join(options.dataDir, options.name),
+    env: options.env,
+    triggers: triggersFor(options.trigger, options.cron),
+    accessLog: 'errors',
+    log: options.log,
+  })
+}
+
 /** Starts the server app, the client app and the console, all on 127.0.0.1. */
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const log = options.log ?? consoleSink
   const dataDir = resolve(options.dataDir ?? join(projectRoot, '.laf-local'))
   const interval = options.triggerIntervalSeconds
-  const cron = interval !== undefined ? null : options.cron === undefined ? '* * * * *' : options.cron
+  const cron = triggerCron(options)
   mkdirSync(dataDir, { recursive: true })
-  const functionsDir = join(projectRoot, 'laf-cloud', 'functions')
   const { server: serverEnv, client: clientEnvFromProcess } = splitHeartbeatEnv(options.env ?? process.env)
 
-  const server = await startApp({
+  const server = await startFunctionApp({
     name: 'server',
-    functionsDir,
-    only: [serverFunction, serverTrigger],
+    functions: [serverFunction, serverTrigger],
+    trigger: serverTrigger,
     port: options.serverPort ?? 8001,
-    dataDir: join(dataDir, 'server'),
+    dataDir,
     env: serverEnv,
-    triggers: triggersFor(serverTrigger, cron),
-    accessLog: 'errors',
+    cron,
     log,
   })
   const serverUrl = server.functionUrl(serverFunction)
@@ -119,15 +152,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const clientEnvFile = join(dataDir, 'client.env')
   const clientEnvDefaults: Record<string, string> = { HEARTBEAT_SERVER_URL: serverUrl, ...clientEnvFromProcess }
   const clientEnv: Record<string, string> = { ...clientEnvDefaults, ...readClientEnvFile(clientEnvFile) }
-  const client = await startApp({
+  const client = await startFunctionApp({
     name: 'client',
-    functionsDir,
-    only: [clientFunction, clientTrigger],
+    functions: [clientFunction, clientTrigger],
+    trigger: clientTrigger,
     port: options.clientPort ?? 8002,
-    dataDir: join(dataDir, 'client'),
+    dataDir,
     env: clientEnv,
-    triggers: triggersFor(clientTrigger, cron),
-    accessLog: 'errors',
+    cron,
     log,
   })
 

@@ -18,7 +18,7 @@ import cloud from '@lafjs/cloud'
 const DEFAULT_MAX_CLIENTS = 10
 const DEFAULT_LATE_AFTER_SECONDS = 60
 const DEFAULT_SWEEP_INTERVAL_SECONDS = 60
-// A registration nobody activates is removed after a day, so no one can hold a clientUrl or a place for good.
+// A registration that is not activated within a day is removed, so no one can hold a clientUrl or a place for good.
 const DEFAULT_UNACTIVATED_TTL_SECONDS = 86400
 // Empty: admin login is disabled.
 const DEFAULT_ADMIN_PASSWORD = ''
@@ -1755,8 +1755,8 @@ async function recordDeliveries(db: Database, deliveries: Delivery[], cutoff: nu
 /**
  * Records down notices delivered to clients whose heartbeat or resume landed
  * while the notice was on its way. The owner got "down", so the notice counts
- * in outageNotices. After a heartbeat, which updatedAt tells apart from a
- * resume, the owner is owed "up" as well.
+ * in outageNotices. After a heartbeat (updatedAt separates it from a
+ * resume), the owner is owed "up" as well.
  */
 async function recordInterruptedDeliveries(db: Database, ids: string[], cutoff: number, now: number): Promise<void> {
   const _ = db.command

@@ -5,7 +5,7 @@ export class CompileError extends Error {
   constructor(readonly file: string, readonly diagnostics: string[]) {
     super(`${file} does not compile:\n${diagnostics.join('\n')}`)
     this.name = 'CompileError'
-    // The compiler's own stack tells the function's author nothing.
+    // The compiler's own stack is of no use to the function's author.
     this.stack = `${this.name}: ${this.message}`
   }
 }

@@ -3,7 +3,7 @@ import { parse } from 'yaml'
 
 export const httpMethods = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD'] as const
 
-/** What the runtime uses of a function's laf-cli yaml (`<name>.yaml` beside the .ts). */
+/** Fields the runtime reads from a function's laf-cli yaml (`<name>.yaml` beside the .ts). */
 export interface FunctionMeta {
   methods: string[]
   desc?: string

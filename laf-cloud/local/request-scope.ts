@@ -7,7 +7,7 @@ export function runInRequest<T>(requestId: string, work: () => T): T {
   return scope.run(requestId, work)
 }
 
-/** The id of the request being served, or undefined outside one (module load, timers set up before). */
+/** Returns the id of the request being served, or undefined outside one (module load, timers set up before). */
 export function currentRequestId(): string | undefined {
   return scope.getStore()
 }

@@ -4,8 +4,8 @@ import { runInThisContext } from 'node:vm'
 export type RequireFunction = (specifier: string) => unknown
 
 /**
- * A `process` whose `env` is the app's environment and is otherwise the real
- * process, so two apps in one process never see each other's variables.
+ * Creates a `process` whose `env` is the app's environment and is otherwise the
+ * real process, so two apps in one process never see each other's variables.
  */
 export function createProcessView(env: Record<string, string>): NodeJS.Process {
   return new Proxy(process, {

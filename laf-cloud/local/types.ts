@@ -33,7 +33,7 @@ export interface LafAppOptions {
   /** Receives one line per event; default console.log with timestamps. */
   log?: (line: string) => void
   /**
-   * Which requests get an access line: 'all' (the default) or 'errors', status 400
+   * Requests that get an access line: 'all' (the default) or 'errors', status 400
    * and up. 'errors' also drops the line a successful trigger run writes.
    */
   accessLog?: 'all' | 'errors'

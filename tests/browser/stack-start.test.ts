@@ -145,7 +145,7 @@ describe('npm start', () => {
         await callServer(stack.serverUrl, { action: 'active', id: client.id, key })
         record = (await callServer(stack.serverUrl, { action: 'fetch', clientUrl: stack.clientUrl, key })).body.data
       }
-      // Nobody sent a heartbeat by hand: the client trigger's timer did.
+      // No heartbeat was sent by hand, so the client trigger's timer sent it.
       expect(record.state).toBe(2)
       expect(stack.output()).toMatch(/sweep \d+: checked \d+/)
     }

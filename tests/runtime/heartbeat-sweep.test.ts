@@ -342,7 +342,7 @@ describe('overlapping sweeps', () => {
     await makeNoticeDue(stack.server, [client])
     expect(await sweep(stack.server)).toMatchObject({ notices: 1 })
     await expectOk(stack.server, 'receive', { key: client.key })
-    // Nobody is late for a day, so both sweeps only owe the recovery notice.
+    // No client is late for a day, so both sweeps only owe the recovery notice.
     const env = { ...FAST_SERVER_ENV, HEARTBEAT_LATE_AFTER_SECONDS: '86400' }
     const { outer, inner } = await overlapAt('recoveryPending', Date.now() + 10 * SWEEP_INTERVAL_MS, env)
     expect(outer).toMatchObject({ recoveries: 1, failed: 0 })

@@ -1,22 +1,9 @@
-import type { TestApp } from './local-helpers'
 import { rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
-import { copyFixtures, postJson, removeTempDirs, startTestApp } from './local-helpers'
+import { describe, expect, it } from 'vitest'
+import { copyFixtures, postJson, trackStartedApps } from './local-helpers'
 
-const started: TestApp[] = []
-
-async function start(...args: Parameters<typeof startTestApp>): Promise<TestApp> {
-  const test = await startTestApp(...args)
-  started.push(test)
-  return test
-}
-
-afterEach(async () => {
-  for (const test of started.splice(0))
-    await test.app.close()
-  removeTempDirs()
-})
+const start = trackStartedApps()
 
 describe('imports', () => {
   it('@/name loads a sibling', async () => {

@@ -3,6 +3,7 @@ import { cpSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { afterEach } from 'vitest'
 import { startApp } from '../../laf-cloud/local/index'
 
 export const fixtureDir = resolve(fileURLToPath(new URL('../fixtures/local-app', import.meta.url)))
@@ -81,4 +82,22 @@ export async function startTestApp(options: Partial<LafAppOptions> = {}): Promis
 
 export function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
   return fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) })
+}
+
+/**
+ * Returns a `start` that starts a test app and registers an afterEach hook
+ * that closes every app it started and removes the temporary folders.
+ */
+export function trackStartedApps(): (...args: Parameters<typeof startTestApp>) => Promise<TestApp> {
+  const started: TestApp[] = []
+  afterEach(async () => {
+    for (const test of started.splice(0))
+      await test.app.close()
+    removeTempDirs()
+  })
+  return async (...args) => {
+    const test = await startTestApp(...args)
+    started.push(test)
+    return test
+  }
 }

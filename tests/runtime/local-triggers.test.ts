@@ -1,23 +1,10 @@
-import type { TestApp } from './local-helpers'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
-import { makeTempDir, removeTempDirs, startTestApp } from './local-helpers'
+import { describe, expect, it } from 'vitest'
+import { makeTempDir, trackStartedApps } from './local-helpers'
 
 const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
-const started: TestApp[] = []
-
-async function start(...args: Parameters<typeof startTestApp>): Promise<TestApp> {
-  const test = await startTestApp(...args)
-  started.push(test)
-  return test
-}
-
-afterEach(async () => {
-  for (const test of started.splice(0))
-    await test.app.close()
-  removeTempDirs()
-})
+const start = trackStartedApps()
 
 describe('runTrigger', () => {
   it('passes the trigger context', async () => {

@@ -24,7 +24,7 @@ function collectConditions(query: Document, into: Map<string, unknown[]>): void 
   }
 }
 
-/** The index key parameter for an equality value, or undefined when the value is not indexable. */
+/** Converts an equality value to its index key parameter, or returns undefined when the value is not indexable. */
 function keyParameter(value: unknown): unknown {
   if (typeof value === 'string')
     return value

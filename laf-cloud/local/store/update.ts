@@ -50,7 +50,7 @@ export function validateReplacement(replacement: Document): void {
 }
 
 /**
- * Applies an update document to `document` in place and tells whether it changed.
+ * Applies an update document to `document` in place and returns whether it changed.
  * `inserting` applies $setOnInsert too, as in an upsert.
  */
 export function applyUpdate(document: Document, modifier: Document, inserting: boolean): boolean {
